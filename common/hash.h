@@ -1,5 +1,5 @@
 /* hash.h - SHA-256 and RIPEMD-160 (OpenSSL libcrypto; the only module that
- * includes it). Pure, thread-safe, no allocation visible to the caller. */
+ * includes it). Thread-safe, never allocates, cannot fail. */
 #ifndef BSS_HASH_H
 #define BSS_HASH_H
 

@@ -29,25 +29,33 @@ struct keyfile {
 };
 #define KEYFILE_INIT {NULL, 0}
 
-/* Reads and parses the file at path (see keyfile_parse). On failure kf is
- * left empty. Returns 0, or -1 with err "PATH:LINE: problem" or
- * "PATH: <open/read error>". */
+/* Reads and parses the file at path (see keyfile_parse; at most 16 MiB),
+ * then wipes and frees its buffer. On failure kf is left empty. Returns 0,
+ * or -1 with err "PATH:LINE: problem" or "PATH: <open/read error>". */
 int keyfile_load(struct keyfile *kf, const struct sign_ctx *ctx, const char *path, char *err);
 
 /* Parses key file text (len bytes, need not be NUL-terminated); name is used
- * in messages. Account names must be valid Graphene names (lowercase letter
- * first; letters, digits, '-' and '.'; at most 63 characters), ids must be
- * "1.2.N" with N < 2^48. An empty file (no keys) is an error. Duplicate
- * lines for the same account and key are an error. The caller should wipe
- * text afterwards if it came from the network. */
+ * in messages. Any previous contents of kf are cleared first; on failure kf
+ * is left empty. Account names must be valid Graphene names (is_valid_name:
+ * at most 63 characters; '.'-separated labels, each starting with a
+ * lowercase letter, ending with a letter or digit, and holding only a-z,
+ * 0-9 and '-'); ids must be "1.2.N" with N < 2^48, no leading zeros. An
+ * empty file (no keys) is an error. Duplicate lines for the same account
+ * and key are an error (the same key for two accounts, or two keys for one
+ * account, are fine). Messages, e.g. "keys.txt:3: bad WIF checksum",
+ * "keys.txt:5: expected ACCOUNT WIF", "keys.txt:2: malformed account id
+ * \"1.2.x\"", "keys.txt:4: invalid account name: <why>", "keys.txt: no keys";
+ * an account token is quoted only when too short to be a key. The caller
+ * should wipe text afterwards (keyfile_load wipes its own buffer). */
 int keyfile_parse(struct keyfile *kf, const struct sign_ctx *ctx, const char *text, size_t len,
                   const char *name, char *err);
 
 /* Frees every key (wiping it) and the array; kf becomes empty. */
 void keyfile_clear(struct keyfile *kf);
 
-/* Returns the first entry whose account equals name (or whose id is id when
- * name is NULL), or NULL. */
+/* Returns the first entry whose account equals name, or, when name is NULL,
+ * the first entry written as the id "1.2.<id>" (entries written as names
+ * are not matched by id, although their account_id is 0). NULL if none. */
 const struct keyfile_entry *keyfile_find(const struct keyfile *kf, const char *name, uint64_t id);
 
 #endif

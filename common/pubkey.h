@@ -23,8 +23,10 @@ int pubkey_to_string(char *out, size_t cap, const char *prefix, const uint8_t pu
  * it must be 1..PUBKEY_PREFIX_MAX characters A-Z.
  * expect_prefix: NULL accepts any prefix; otherwise the prefix must equal it.
  * prefix_out: NULL, or PUBKEY_PREFIX_MAX + 1 bytes that receive the prefix.
- * Returns 0, or -1 with err: wrong length, bad base58, bad checksum,
- * unexpected prefix, first byte not 02/03. */
+ * Returns 0, or -1 with err: wrong length (judged against expect_prefix
+ * when given), bad base58, "bad public key checksum", unexpected prefix
+ * ("public key prefix \"TEST\" where \"BTS\" was expected"), first byte not
+ * 02/03. */
 int pubkey_from_string(uint8_t pub[PUBKEY_LEN], char *prefix_out, const char *str, size_t len,
                        const char *expect_prefix, char *err);
 

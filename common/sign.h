@@ -24,17 +24,21 @@
 struct sign_ctx;
 struct sign_key;
 
-/* Creates the library context (randomised against side channels from
- * /dev/urandom when available). Returns NULL with err on failure. */
+/* Creates the library context (randomised against side channels with 32
+ * bytes from getrandom(), skipped if that fails). Returns NULL with err on
+ * failure. */
 struct sign_ctx *sign_ctx_new(char *err);
 /* Frees ctx; NULL is a no-op. */
 void sign_ctx_free(struct sign_ctx *ctx);
 
 /* Decodes a WIF ("5..." base58 of 0x80 || secret32 || checksum4; checksum =
- * first 4 bytes of sha256(sha256(0x80 || secret))), checks the version byte,
- * the checksum and that the secret is a valid key. The error message never
- * contains the WIF itself. Returns a new key (free with sign_key_free), or
- * NULL with err. */
+ * first 4 bytes of sha256(sha256(0x80 || secret))), checks the length (51
+ * characters), the checksum, the version byte and that the secret is a
+ * valid key. Errors: "WIF has wrong length", "WIF: invalid base58 character
+ * at offset N", "bad WIF checksum", "WIF has wrong version byte (expected
+ * 0x80)", "WIF: secret is zero or not below the curve order". The message
+ * never contains the WIF or any part of it. Returns a new key (free with
+ * sign_key_free), or NULL with err. */
 struct sign_key *sign_key_from_wif(const struct sign_ctx *ctx, const char *wif, size_t len,
                                    char *err);
 /* Makes a key from a raw 32-byte secret. Returns NULL with err if the secret
@@ -51,7 +55,9 @@ void sign_key_pubkey(const struct sign_key *key, uint8_t pub[PUBKEY_LEN]);
 void sign_key_wif(const struct sign_key *key, char out[SIGN_WIF_MAX]);
 
 /* Signs a 32-byte digest the way the node's own wallet (fc) does: RFC6979
- * with counter 1, 2, ... until the signature is canonical. Deterministic.
+ * with counter 1, 2, ... until the signature is canonical. Deterministic;
+ * allocates nothing. About 2 nonces on average (each is canonical with
+ * probability ~1/2); gives up after 256 (odds 2^-256).
  * attempts: NULL, or receives the number of nonces tried.
  * Returns 0, or -1 with err (only if the library refuses, practically never). */
 int sign_compact_fc(const struct sign_ctx *ctx, const struct sign_key *key,
