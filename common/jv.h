@@ -15,17 +15,21 @@ enum jv_type { JV_NULL, JV_TRUE, JV_FALSE, JV_INT, JV_REAL, JV_STRING, JV_ARRAY,
 /* The node's limit on nesting (GRAPHENE_NET_MAX_NESTED_OBJECTS). */
 #define JV_MAX_DEPTH 250
 
-/* Parses len bytes of JSON text (one value, no trailing garbage; a NUL byte
- * inside strings is rejected). Nesting deeper than max_depth is an error.
- * Integers beyond int64 are an error (no silent rounding).
- * Returns the root (free with jv_free), or NULL with err naming the line,
- * column and problem. */
+/* Parses len bytes of JSON text (one value of any type, no trailing
+ * garbage; a NUL byte inside strings is rejected; UTF-8 is checked).
+ * Duplicate keys are allowed, the last one wins (as in fc). Nesting deeper
+ * than max_depth arrays/objects is an error. Integers beyond int64 are an
+ * error (no silent rounding). Returns the root (free with jv_free), or NULL
+ * with err: "JSON line L column C: problem", or "JSON nesting deeper than N
+ * levels". */
 struct jv *jv_parse(const char *text, size_t len, int max_depth, char *err);
 /* Frees a root returned by jv_parse; NULL is a no-op. */
 void jv_free(struct jv *root);
 
+/* v's type; NULL (e.g. a missing member from jv_get) reads as JV_NULL. */
 enum jv_type jv_type(const struct jv *v);
-/* A short name of v's type for messages ("string", "object", ...). */
+/* A short name of v's type for messages ("string", "object", "boolean",
+ * ...; "nothing" for NULL). */
 const char *jv_type_name(const struct jv *v);
 
 /* Object member, or NULL if v is not an object or has no such key. */
@@ -46,9 +50,11 @@ const struct jv *jv_iter_next(const struct jv *v, struct jv_iter *it, const char
 /* The string's bytes (NUL-terminated) and length, or NULL if not a string. */
 const char *jv_str(const struct jv *v, size_t *len);
 
-/* Integer fields the node's way: a JSON integer or a decimal string
- * ("-12", "12"), within [min, max]. Returns 0, or -1 with err ("expected an
- * integer, got object", "amount out of range: 9223372036854775808"). */
+/* Integer fields the node's way: a JSON integer, an integral real (3.0), or
+ * a decimal string ("-12", "12"; no sign '+', spaces or exponent), within
+ * [min, max]. Returns 0, or -1 with err ("expected an integer, got object",
+ * "out of range [-9223372036854775808, 9223372036854775807]:
+ * 9223372036854775808"); callers prefix the field's name or path. */
 int jv_int64(const struct jv *v, int64_t min, int64_t max, int64_t *out, char *err);
 int jv_uint64(const struct jv *v, uint64_t max, uint64_t *out, char *err);
 /* true/false only. */
