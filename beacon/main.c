@@ -1,0 +1,43 @@
+/* main.c - the beacon program: dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "version.h"
+
+static void beacon_usage(FILE *f)
+{
+    fputs("usage: beacon <command> [options]\n"
+          "\n"
+          "The bitshares-stress load generator.\n"
+          "\n"
+          "commands:\n"
+          "  presign   sign transactions offline and write them as JSON lines\n"
+          "  version   print the version\n"
+          "  help      this text\n"
+          "\n"
+          "`beacon <command> --help` describes a command.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        beacon_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "presign") == 0)
+        return cmd_presign(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("beacon %s\n", BSS_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        beacon_usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "beacon: unknown command \"%s\"\n", argv[1]);
+    beacon_usage(stderr);
+    return 2;
+}

@@ -1,0 +1,65 @@
+/* pool.h - the pre-signed transaction pool: signer threads fill chunks with
+ * ready-to-send frames and publish them; the sender takes whole chunks and
+ * walks their items without further locking.
+ *
+ * Memory: a chunk is one allocation of chunk_bytes holding many items back
+ * to back (header + frame text, 8-byte aligned), so a single-transfer item
+ * costs its frame (~350 bytes) plus a 40-byte header and nothing else.
+ * Chunks are recycled, never freed, until pool_free.
+ *
+ * Threads: any number of producers, one consumer. The mutex is taken once
+ * per chunk (hundreds of transactions), never per transaction. */
+#ifndef BSS_POOL_H
+#define BSS_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tx.h"
+
+struct pool_item {
+    uint64_t k;              /* generator index */
+    uint8_t txid[TX_ID_LEN];
+    uint32_t expiration;     /* transaction expiration, epoch seconds */
+    uint32_t frame_len;      /* bytes in frame[] */
+    uint16_t nops;
+    uint16_t reserved;
+    char frame[];            /* the request text, not NUL-terminated */
+};
+
+struct pool_chunk;
+struct pool;
+
+/* Creates a pool of chunks of chunk_bytes (>= 4096) each, at most max_chunks
+ * of them (bounding memory). Returns NULL with err. */
+struct pool *pool_new(size_t chunk_bytes, size_t max_chunks, char *err);
+/* Frees every chunk; NULL is a no-op. No thread may be using the pool. */
+void pool_free(struct pool *p);
+
+/* Producer: an empty chunk (recycled or new), or NULL when max_chunks are
+ * all in use (the pool is full: the caller waits and retries). */
+struct pool_chunk *pool_get_empty(struct pool *p);
+/* Producer: space for an item with a frame of frame_len bytes at the end of
+ * chunk c, or NULL if it does not fit (publish c and start another; an item
+ * larger than a whole chunk never fits: check pool_item_fits first). */
+struct pool_item *pool_chunk_reserve(struct pool_chunk *c, size_t frame_len);
+/* Producer: true if an item with frame_len bytes fits in an empty chunk. */
+bool pool_item_fits(const struct pool *p, size_t frame_len);
+/* Producer: hands a filled chunk to the consumer (FIFO); an empty chunk is
+ * recycled instead. */
+void pool_publish(struct pool *p, struct pool_chunk *c);
+
+/* Consumer: the oldest published chunk, or NULL if none. */
+struct pool_chunk *pool_take(struct pool *p);
+/* Consumer: the next item of a taken chunk, or NULL when it is exhausted. */
+const struct pool_item *pool_chunk_next(struct pool *p, struct pool_chunk *c);
+/* Consumer: returns an exhausted (or abandoned) chunk for reuse. */
+void pool_recycle(struct pool *p, struct pool_chunk *c);
+
+/* Items published and not yet handed out by pool_chunk_next. */
+size_t pool_level(const struct pool *p);
+/* Bytes held by allocated chunks. */
+size_t pool_bytes(const struct pool *p);
+
+#endif
