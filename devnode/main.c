@@ -1,0 +1,398 @@
+/* main.c - devnode: a local BitShares node for dry runs and tests. Command
+ * line, start-up, block production timer, status line, signals. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "chain.h"
+#include "err.h"
+#include "genesis.h"
+#include "hex.h"
+#include "keyfile.h"
+#include "rpc.h"
+#include "sign.h"
+#include "timefmt.h"
+#include "version.h"
+#include "wsserver.h"
+
+struct opts {
+    char iface[64];
+    int port;
+    const char *genesis, *accounts, *tls_cert, *tls_key;
+    double block_interval; /* 0 = from genesis */
+    long max_tx_size, max_block_size, max_expiration;
+    struct chain_opts chain;
+    bool sink, stats_json, quiet, pending_set;
+};
+
+struct app {
+    struct opts o;
+    struct chain *chain;
+    struct rpc *rpc;
+    struct wsserver *srv;
+    /* Status line: previous totals and CPU time. */
+    struct chain_stats prev_chain;
+    struct rpc_stats prev_rpc;
+    uint64_t prev_ns, prev_cpu_us;
+};
+
+static volatile sig_atomic_t stop_flag;
+static struct wsserver *signal_srv;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+    if (signal_srv != NULL)
+        wsserver_wake(signal_srv);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: devnode [options]\n"
+            "A local BitShares node: the websocket JSON-RPC API and bitshares-core's\n"
+            "acceptance rules, with a configurable capacity. See devnode/README.md.\n\n"
+            "  --listen HOST:PORT     listen address (default 127.0.0.1:8090; port 0 = any)\n"
+            "  --genesis FILE         genesis/config JSON (default: built-in, no accounts)\n"
+            "  --accounts KEYFILE     create each \"NAME WIF\" account with a large balance\n"
+            "  --block-interval S     seconds between blocks, may be fractional (0.01..60)\n"
+            "  --capacity TX_PER_S    apply at most this many transactions per second\n"
+            "  --capacity-ops OPS     apply at most this many operations per second\n"
+            "  --max-pending N        refuse broadcasts while N are pending\n"
+            "                         (default: 60 s of capacity, min 1000; else 1000000)\n"
+            "  --max-tx-size B        maximum_transaction_size (bytes)\n"
+            "  --max-block-size B     maximum_block_size (bytes)\n"
+            "  --max-expiration S     maximum_time_until_expiration (seconds)\n"
+            "  --keep-blocks N        recent blocks kept for get_block (default 100000)\n"
+            "  --keep-mb N            ... and at most N MiB of their transactions (1024)\n"
+            "  --sink                 accept every well-formed broadcast, no validation\n"
+            "  --tls-cert FILE        serve wss:// with this PEM certificate ...\n"
+            "  --tls-key FILE         ... and key\n"
+            "  --stats-json           one JSON stats line per second on stdout\n"
+            "  --quiet                no status line on stderr\n"
+            "  --help, --version\n");
+}
+
+static int parse_num(const char *s, double min, double max, double *out)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || d < min || d > max)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+static int parse_listen(struct opts *o, const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    double port;
+
+    if (colon == NULL || (size_t)(colon - s) >= sizeof o->iface ||
+        parse_num(colon + 1, 0, 65535, &port) < 0)
+        return -1;
+    memcpy(o->iface, s, (size_t)(colon - s));
+    o->iface[colon - s] = '\0';
+    o->port = (int)port;
+    return 0;
+}
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+    enum { O_LISTEN = 256, O_GENESIS, O_ACCOUNTS, O_INTERVAL, O_CAP, O_CAP_OPS, O_PENDING,
+           O_TXSIZE, O_BLOCKSIZE, O_EXP, O_KEEP, O_KEEPMB, O_SINK, O_CERT, O_KEY, O_JSON,
+           O_QUIET, O_HELP, O_VERSION };
+    static const struct option lo[] = {
+        {"listen", 1, NULL, O_LISTEN}, {"genesis", 1, NULL, O_GENESIS},
+        {"accounts", 1, NULL, O_ACCOUNTS}, {"block-interval", 1, NULL, O_INTERVAL},
+        {"capacity", 1, NULL, O_CAP}, {"capacity-ops", 1, NULL, O_CAP_OPS},
+        {"max-pending", 1, NULL, O_PENDING}, {"max-tx-size", 1, NULL, O_TXSIZE},
+        {"max-block-size", 1, NULL, O_BLOCKSIZE}, {"max-expiration", 1, NULL, O_EXP},
+        {"keep-blocks", 1, NULL, O_KEEP}, {"keep-mb", 1, NULL, O_KEEPMB},
+        {"sink", 0, NULL, O_SINK}, {"tls-cert", 1, NULL, O_CERT}, {"tls-key", 1, NULL, O_KEY},
+        {"stats-json", 0, NULL, O_JSON}, {"quiet", 0, NULL, O_QUIET},
+        {"help", 0, NULL, O_HELP}, {"version", 0, NULL, O_VERSION}, {NULL, 0, NULL, 0},
+    };
+    int c;
+    double d;
+
+    strcpy(o->iface, "127.0.0.1");
+    o->port = 8090;
+    o->chain.keep_blocks = 100000;
+    o->chain.keep_bytes = (size_t)1024 << 20;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        const char *bad = NULL;
+        switch (c) {
+        case O_LISTEN:
+            if (parse_listen(o, optarg) < 0)
+                bad = "--listen: expected HOST:PORT";
+            break;
+        case O_GENESIS: o->genesis = optarg; break;
+        case O_ACCOUNTS: o->accounts = optarg; break;
+        case O_INTERVAL:
+            if (parse_num(optarg, 0.01, 60, &o->block_interval) < 0)
+                bad = "--block-interval: expected 0.01..60 seconds";
+            break;
+        case O_CAP:
+            if (parse_num(optarg, 0.001, 1e9, &o->chain.capacity_tps) < 0)
+                bad = "--capacity: expected a positive rate";
+            break;
+        case O_CAP_OPS:
+            if (parse_num(optarg, 0.001, 1e9, &o->chain.capacity_ops) < 0)
+                bad = "--capacity-ops: expected a positive rate";
+            break;
+        case O_PENDING:
+            if (parse_num(optarg, 1, 1e8, &d) < 0)
+                bad = "--max-pending: expected 1..100000000";
+            o->chain.max_pending = (size_t)d;
+            o->pending_set = true;
+            break;
+        case O_TXSIZE:
+            if (parse_num(optarg, 1024, UINT32_MAX, &d) < 0)
+                bad = "--max-tx-size: expected at least 1024 bytes";
+            o->max_tx_size = (long)d;
+            break;
+        case O_BLOCKSIZE:
+            if (parse_num(optarg, 5 * 1024, UINT32_MAX, &d) < 0)
+                bad = "--max-block-size: expected at least 5120 bytes";
+            o->max_block_size = (long)d;
+            break;
+        case O_EXP:
+            if (parse_num(optarg, 1, UINT32_MAX, &d) < 0)
+                bad = "--max-expiration: expected seconds";
+            o->max_expiration = (long)d;
+            break;
+        case O_KEEP:
+            if (parse_num(optarg, 1, 1e7, &d) < 0)
+                bad = "--keep-blocks: expected 1..10000000";
+            o->chain.keep_blocks = (size_t)d;
+            break;
+        case O_KEEPMB:
+            if (parse_num(optarg, 1, 1e6, &d) < 0)
+                bad = "--keep-mb: expected 1..1000000";
+            o->chain.keep_bytes = (size_t)d << 20;
+            break;
+        case O_SINK: o->sink = true; break;
+        case O_CERT: o->tls_cert = optarg; break;
+        case O_KEY: o->tls_key = optarg; break;
+        case O_JSON: o->stats_json = true; break;
+        case O_QUIET: o->quiet = true; break;
+        case O_HELP: case 'h': usage(stdout); exit(0);
+        case O_VERSION: printf("devnode %s\n", BSS_VERSION); exit(0);
+        default: usage(stderr); return -1;
+        }
+        if (bad != NULL) {
+            fprintf(stderr, "devnode: %s\n", bad);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "devnode: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+        fprintf(stderr, "devnode: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    if (!o->pending_set) {
+        double cap = o->chain.capacity_tps * 60;
+        o->chain.max_pending = o->chain.capacity_tps > 0 ? (cap < 1000 ? 1000 : (size_t)cap)
+                                                         : 1000000;
+    }
+    return 0;
+}
+
+static void *on_open(void *ud, uint64_t conn)
+{
+    return rpc_session_new(((struct app *)ud)->rpc, conn);
+}
+
+static void on_message(void *ud, void *session, const char *msg, size_t len, struct sbuf *reply)
+{
+    (void)ud;
+    rpc_handle(session, msg, len, reply);
+}
+
+static void on_close(void *ud, void *session)
+{
+    (void)ud;
+    rpc_session_free(session);
+}
+
+static int on_send(void *ud, uint64_t conn, const char *msg, size_t len)
+{
+    return wsserver_send(((struct app *)ud)->srv, conn, msg, len);
+}
+
+static void on_block(void *arg)
+{
+    struct app *a = arg;
+    char err[ERR_LEN];
+    const struct chain_block *b = chain_produce_block(a->chain, timefmt_wall_secs(), err);
+
+    if (b == NULL) {
+        fprintf(stderr, "devnode: block production failed: %s\n", err);
+        return;
+    }
+    rpc_block_produced(a->rpc, b);
+}
+
+static uint64_t cpu_us(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+static void on_status(void *arg)
+{
+    struct app *a = arg;
+    const struct chain_stats *cs = chain_stats(a->chain);
+    const struct rpc_stats *rs = rpc_stats(a->rpc);
+    uint64_t now = timefmt_mono_ns(), cpu = cpu_us();
+    double dt = (double)(now - a->prev_ns) / 1e9;
+    double pct = dt > 0 ? (double)(cpu - a->prev_cpu_us) / 1e4 / dt : 0;
+    uint64_t rej = 0;
+    char why[512];
+    size_t wl = 0;
+
+    why[0] = '\0';
+    for (int r = 1; r < FCERR_NREASONS; r++) {
+        uint64_t d = rs->rejected[r] - a->prev_rpc.rejected[r];
+        rej += d;
+        if (d > 0 && wl < sizeof why)
+            wl += (size_t)snprintf(why + wl, sizeof why - wl,
+                                   a->o.stats_json ? "%s\"%s\":%" PRIu64 : "%s%s %" PRIu64,
+                                   wl > 0 ? (a->o.stats_json ? "," : ", ") : "",
+                                   fcerr_reason_name((enum fcerr_reason)r), d);
+    }
+    if (a->o.stats_json) {
+        printf("{\"time\":%" PRIu32 ",\"head_block\":%" PRIu32 ",\"pending\":%zu,"
+               "\"applied_tx\":%" PRIu64 ",\"applied_ops\":%" PRIu64 ",\"accepted\":%" PRIu64
+               ",\"rejected\":%" PRIu64 ",\"rejected_by_reason\":{%s},\"dropped\":%" PRIu64
+               ",\"connections\":%" PRIu64 ",\"cpu_percent\":%.1f,\"interval_s\":%.3f}\n",
+               timefmt_wall_secs(), chain_head_num(a->chain), chain_pending_count(a->chain),
+               cs->applied_tx - a->prev_chain.applied_tx,
+               cs->applied_ops - a->prev_chain.applied_ops, rs->accepted - a->prev_rpc.accepted,
+               rej, why, cs->dropped - a->prev_chain.dropped, wsserver_stats(a->srv)->open, pct,
+               dt);
+        fflush(stdout);
+    } else if (!a->o.quiet) {
+        fprintf(stderr,
+                "devnode: head %" PRIu32 " | pending %zu | applied %" PRIu64 " tx/s %" PRIu64
+                " ops/s | accepted %" PRIu64 "/s | rejected %" PRIu64 "%s%s%s | conns %" PRIu64
+                " | cpu %.0f%%\n",
+                chain_head_num(a->chain), chain_pending_count(a->chain),
+                cs->applied_tx - a->prev_chain.applied_tx,
+                cs->applied_ops - a->prev_chain.applied_ops, rs->accepted - a->prev_rpc.accepted,
+                rej, wl ? " (" : "", why, wl ? ")" : "", wsserver_stats(a->srv)->open, pct);
+    }
+    a->prev_chain = *cs;
+    a->prev_rpc = *rs;
+    a->prev_ns = now;
+    a->prev_cpu_us = cpu;
+}
+
+static int load_genesis(const struct opts *o, const struct sign_ctx *sctx, struct genesis *g)
+{
+    char err[ERR_LEN];
+    struct keyfile kf = KEYFILE_INIT;
+    int rc;
+
+    if (o->genesis != NULL ? genesis_load(g, o->genesis, err) < 0 : (genesis_defaults(g), 0)) {
+        fprintf(stderr, "devnode: %s\n", err);
+        return -1;
+    }
+    if (o->block_interval > 0)
+        g->params.block_interval_ms = (uint32_t)(o->block_interval * 1000 + 0.5);
+    if (o->max_tx_size > 0)
+        g->params.max_tx_size = (uint32_t)o->max_tx_size;
+    if (o->max_block_size > 0)
+        g->params.max_block_size = (uint32_t)o->max_block_size;
+    if (o->max_expiration > 0)
+        g->params.max_time_until_expiration = (uint32_t)o->max_expiration;
+    if (o->accounts == NULL)
+        return 0;
+    rc = keyfile_load(&kf, sctx, o->accounts, err) < 0 ? -1 : genesis_add_keyfile(g, &kf, err);
+    keyfile_clear(&kf);
+    if (rc < 0) {
+        fprintf(stderr, "devnode: %s\n", err);
+        genesis_clear(g);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    struct genesis g;
+    struct sign_ctx *sctx = NULL;
+    char err[ERR_LEN], hex[65];
+    int rc = 1;
+
+    memset(&a, 0, sizeof a);
+    memset(&g, 0, sizeof g);
+    if (parse_args(&a.o, argc, argv) < 0)
+        return 2;
+    sctx = sign_ctx_new(err);
+    if (sctx == NULL) {
+        fprintf(stderr, "devnode: %s\n", err);
+        return 1;
+    }
+    if (load_genesis(&a.o, sctx, &g) < 0)
+        goto out;
+    a.chain = chain_new(&g, &a.o.chain, sctx, timefmt_wall_secs(), err);
+    if (a.chain == NULL || (a.rpc = rpc_new(a.chain, sctx, a.o.sink, on_send, &a, err)) == NULL) {
+        fprintf(stderr, "devnode: %s\n", err);
+        goto out;
+    }
+    {
+        struct wsserver_cfg cfg = {a.o.iface, a.o.port, a.o.tls_cert, a.o.tls_key, 0};
+        struct wsserver_handlers h = {&a, on_open, on_message, on_close};
+        a.srv = wsserver_new(&cfg, &h, err);
+    }
+    if (a.srv == NULL) {
+        fprintf(stderr, "devnode: %s\n", err);
+        goto out;
+    }
+    if (wsserver_every(a.srv, (uint64_t)g.params.block_interval_ms * 1000000u, on_block, &a) < 0 ||
+        wsserver_every(a.srv, 1000000000u, on_status, &a) < 0) {
+        fprintf(stderr, "devnode: cannot start timers\n");
+        goto out;
+    }
+    hex_encode(hex, g.chain_id, 32);
+    printf("devnode %s: chain id %s, prefix %s, block interval %.3f s%s\n", BSS_VERSION, hex,
+           g.prefix, g.params.block_interval_ms / 1000.0, a.o.sink ? ", SINK MODE" : "");
+    for (size_t i = 0; i < g.naccounts; i++)
+        printf("account %s 1.2.%" PRIu64 "\n", g.accounts[i].name, g.accounts[i].id);
+    printf("listening on %s://%s:%d\n", a.o.tls_cert ? "wss" : "ws", a.o.iface,
+           wsserver_port(a.srv));
+    fflush(stdout);
+    a.prev_ns = timefmt_mono_ns();
+    a.prev_cpu_us = cpu_us();
+    signal_srv = a.srv;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    rc = wsserver_run(a.srv, &stop_flag) < 0 ? 1 : 0;
+    signal_srv = NULL;
+out:
+    /* The server first: closing its connections frees their sessions. */
+    wsserver_free(a.srv);
+    rpc_free(a.rpc);
+    chain_free(a.chain);
+    genesis_clear(&g);
+    sign_ctx_free(sctx);
+    return rc;
+}

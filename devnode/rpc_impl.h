@@ -1,0 +1,55 @@
+/* rpc_impl.h - shared by rpc.c (requests, replies, errors, notices) and
+ * rpcapi.c (the api methods). Not for other modules. */
+#ifndef DEVNODE_RPC_IMPL_H
+#define DEVNODE_RPC_IMPL_H
+
+#include "jv.h"
+#include "rpc.h"
+#include "tx.h"
+#include "validate.h"
+
+struct rpc {
+    struct chain *c;
+    struct validator *v;
+    const struct sign_ctx *sctx;
+    bool sink;
+    rpc_send_fn send;
+    void *ud;
+    struct tx scratch; /* for rendering stored transactions */
+    struct sbuf msg;   /* asynchronous messages */
+    struct rpc_session *sessions; /* list, for block notices */
+    struct rpc_stats stats;
+};
+
+struct rpc_session {
+    struct rpc *r;
+    uint64_t conn;
+    uint64_t broadcast_api; /* 0 until registered */
+    uint64_t next_api;      /* next id to hand out */
+    char *block_cb;         /* JSON text of the callback id, or NULL */
+    struct rpc_session *prev, *next;
+};
+
+/* The request being answered. */
+struct rpc_call {
+    struct rpc_session *s;
+    const char *id;  /* JSON text of the id, NULL for a notification */
+    bool jsonrpc;    /* the request had "jsonrpc" */
+    const char *method;
+    const struct jv *args; /* array (may be empty or NULL) */
+    bool deferred;         /* the reply will come later */
+};
+
+/* Outcome of a method: 0 with the result appended to out, or -1 with e. */
+int rpcapi_dispatch(struct rpc_call *call, uint64_t api, struct sbuf *out, struct fcerr *e);
+/* Resolves an api name the way login_api's getters do. */
+int rpcapi_api_by_name(struct rpc_session *s, const char *name, uint64_t *api, struct fcerr *e);
+
+/* Common argument errors. */
+int rpc_err_args(struct fcerr *e, const char *method);
+int rpc_err_cast(struct fcerr *e, const char *what, const struct jv *v);
+
+/* Appends "{"id":ID,["jsonrpc":"2.0",]" - the start of a reply. */
+void rpc_reply_start(struct sbuf *out, const struct rpc_call *call);
+
+#endif
