@@ -5,5 +5,6 @@
 #define BSS_CMDS_H
 
 int cmd_presign(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

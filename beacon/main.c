@@ -12,6 +12,7 @@ static void beacon_usage(FILE *f)
           "The bitshares-stress load generator.\n"
           "\n"
           "commands:\n"
+          "  run       broadcast at a set rate to BitShares nodes and report (standalone)\n"
           "  presign   sign transactions offline and write them as JSON lines\n"
           "  version   print the version\n"
           "  help      this text\n"
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
         beacon_usage(stderr);
         return 2;
     }
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "presign") == 0)
         return cmd_presign(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

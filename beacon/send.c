@@ -1,0 +1,316 @@
+/* send.c - the network thread's send path and acknowledgements.
+ *
+ * Per transaction this does: take the next pool item, write the request id
+ * into its frame, hand the frame to the connection, fill a slot, count.
+ * No allocation, no formatting, no lock (the pool's lock is taken once per
+ * chunk). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_impl.h"
+#include "presign.h"
+#include "jv.h"
+#include "reply.h"
+#include "timefmt.h"
+
+/* Picks the node that gets the next due transaction. */
+static unsigned send_pick_node(struct engine *e)
+{
+    int64_t total = 0;
+    unsigned best = 0;
+
+    if (e->cfg.spread == ENGINE_SPREAD_SINGLE || e->cfg.nnodes == 1)
+        return 0;
+    /* Smooth weighted round robin (as nginx): exact shares, well spread. */
+    for (unsigned i = 0; i < e->cfg.nnodes; i++) {
+        e->nodes[i].swrr += e->nodes[i].weight;
+        total += e->nodes[i].weight;
+        if (e->nodes[i].swrr > e->nodes[best].swrr)
+            best = i;
+    }
+    e->nodes[best].swrr -= total;
+    return best;
+}
+
+void send_pump(struct engine *e, uint64_t now)
+{
+    struct ratectl_counters rcnt;
+    uint64_t first, n;
+
+    if (!e->running)
+        return;
+    n = ratectl_poll(e->rc, now - e->t0, &first);
+    (void)first;
+    if (ratectl_is_unlimited(e->rc)) {
+        /* Unlimited: the window paces; every node with room sends. */
+        if (n > 0)
+            for (size_t i = 0; i < e->nconns; i++)
+                if (e->conns[i].open && (e->cfg.spread != ENGINE_SPREAD_SINGLE ||
+                                         e->conns[i].node == 0))
+                    wsc_want_write(e->conns[i].wc);
+        return;
+    }
+    ratectl_counters(e->rc, &rcnt);
+    for (; e->offered_seen < rcnt.offered; e->offered_seen++)
+        e->nodes[send_pick_node(e)].owed++;
+    /* Dropped ones leave the most-behind nodes first. */
+    for (; e->dropped_seen < rcnt.dropped; e->dropped_seen++) {
+        unsigned worst = 0;
+        for (unsigned i = 1; i < e->cfg.nnodes; i++)
+            if (e->nodes[i].owed > e->nodes[worst].owed)
+                worst = i;
+        if (e->nodes[worst].owed > 0)
+            e->nodes[worst].owed--;
+    }
+    for (size_t i = 0; i < e->nconns; i++)
+        if (e->conns[i].open && e->nodes[e->conns[i].node].owed > 0 &&
+            e->conns[i].in_flight < e->cfg.window)
+            wsc_want_write(e->conns[i].wc);
+    if (n == 0) {
+        uint64_t due = ratectl_next_due(e->rc);
+        uint64_t at = due == RATECTL_FOREVER ? e->next_second : e->t0 + due;
+        wsc_timer_at(e->w, at < e->next_second ? at : e->next_second);
+    }
+}
+
+/* The next pool item that is not too close to its expiration, or NULL. */
+static const struct pool_item *send_next_item(struct engine *e)
+{
+    for (;;) {
+        const struct pool_item *it = NULL;
+
+        if (e->chunk != NULL && (it = pool_chunk_next(e->pool, e->chunk)) == NULL) {
+            pool_recycle(e->pool, e->chunk);
+            e->chunk = NULL;
+            signer_kick(e->signer);
+        }
+        if (it == NULL) {
+            e->chunk = pool_take(e->pool);
+            if (e->chunk == NULL)
+                return NULL;
+            continue;
+        }
+        /* A transaction must reach the node with a margin before it
+         * expires; older ones are discarded here, not sent to fail. */
+        if (it->expiration > e->head_time_est + 5)
+            return it;
+        e->stale++;
+    }
+}
+
+/* fc registers apis per connection: the broadcast api id that frames carry
+ * is only valid once this connection has asked for it, so that is the
+ * first request on every (re)connection. */
+static void send_register(struct engine *e, struct send_conn *c)
+{
+    char req[96];
+    int n, rc;
+
+    if (c->reg_id != 0)
+        return; /* sent, waiting for the answer */
+    n = snprintf(req, sizeof req,
+                 "{\"id\":%llu,\"method\":\"call\",\"params\":[1,\"network_broadcast\",[]]}",
+                 (unsigned long long)(c->next_id + 1));
+    rc = wsc_send(c->wc, req, (size_t)n);
+    if (rc == WSC_FULL)
+        wsc_want_write(c->wc);
+    else if (rc == WSC_OK)
+        c->reg_id = ++c->next_id;
+    (void)e;
+}
+
+static void send_on_writable(void *user, struct wsc_conn *wc)
+{
+    struct send_conn *c = wsc_conn_tag(wc);
+    struct engine *e = user;
+    uint64_t now = timefmt_mono_ns(), first, n;
+    bool unlimited = ratectl_is_unlimited(e->rc);
+
+    if (!c->ready) {
+        send_register(e, c);
+        return;
+    }
+    if (!e->running)
+        return;
+    n = ratectl_poll(e->rc, now - e->t0, &first);
+    for (uint64_t i = 0; i < n && c->in_flight < e->cfg.window; i++) {
+        struct send_node *node = &e->nodes[c->node];
+        const struct pool_item *it;
+        struct send_slot *slot;
+        uint64_t id;
+        int rc;
+
+        if (!unlimited && node->owed == 0)
+            break;
+        it = e->held != NULL ? e->held : send_next_item(e);
+        if (it == NULL) {
+            e->cur.c.pool_empty++;
+            signer_kick(e->signer);
+            wsc_timer_at(e->w, now + 200000); /* retry soon */
+            break;
+        }
+        e->held = it;
+        id = c->next_id + 1;
+        slot = &c->slots[id % e->cfg.window];
+        if (slot->id != 0)
+            break; /* the oldest request in this ring is still out */
+        presign_set_frame_id((char *)it->frame, id);
+        rc = wsc_send(wc, it->frame, it->frame_len);
+        if (rc == WSC_FULL) {
+            wsc_want_write(wc);
+            break;
+        }
+        if (rc != WSC_OK)
+            break;
+        e->held = NULL;
+        c->next_id = id;
+        slot->id = id;
+        slot->sent_ns = now;
+        slot->due_ns = unlimited ? now : e->t0 + ratectl_due(e->rc, first + i);
+        memcpy(slot->txid, it->txid, TX_ID_LEN);
+        slot->nops = it->nops;
+        c->in_flight++;
+        if (!unlimited)
+            node->owed--;
+        ratectl_on_sent(e->rc, first + i, now - e->t0);
+        e->cur.c.sent++;
+        e->cur.c.sent_ops += it->nops;
+        tracker_note_sent(e->tracker, it->txid, it->expiration, it->nops, slot->due_ns);
+    }
+}
+
+/* Ends a request: counts its outcome and frees its slot. */
+static void send_done(struct engine *e, struct send_conn *c, struct send_slot *slot)
+{
+    slot->id = 0;
+    c->in_flight--;
+    ratectl_on_done(e->rc);
+}
+
+static void send_registered(struct engine *e, struct send_conn *c, const char *msg, size_t len,
+                            const struct reply *r)
+{
+    struct jv *root = NULL;
+    uint64_t api = UINT64_MAX;
+    char text[512];
+
+    if (r->kind == REPLY_RESULT && (root = jv_parse(msg, len, JV_MAX_DEPTH, NULL)) != NULL)
+        jv_uint64(jv_get(root, "result"), UINT32_MAX, &api, NULL);
+    jv_free(root);
+    if (api == e->chain.broadcast_api) {
+        c->ready = true;
+        wsc_want_write(c->wc);
+        return;
+    }
+    /* Frames carry the api id learned at setup; a node that numbers its
+     * apis differently on this connection cannot take them. */
+    if (e->cfg.on_event != NULL) {
+        snprintf(text, sizeof text, "%s: network_broadcast is api %lld on this connection, "
+                 "expected %u; not sending on it", wsc_conn_url(c->wc),
+                 api == UINT64_MAX ? -1LL : (long long)api, e->chain.broadcast_api);
+        e->cfg.on_event(e->cfg.user, text);
+    }
+}
+
+static void send_on_message(void *user, struct wsc_conn *wc, const char *msg, size_t len)
+{
+    struct send_conn *c = wsc_conn_tag(wc);
+    struct engine *e = user;
+    struct send_slot *slot;
+    struct reply r;
+    uint64_t now;
+
+    if (reply_parse(&r, msg, len, NULL) < 0 || !r.has_id)
+        return; /* notices are the tracker's business; junk is ignored */
+    if (!c->ready) {
+        if (r.id == c->reg_id)
+            send_registered(e, c, msg, len, &r);
+        return;
+    }
+    slot = &c->slots[r.id % e->cfg.window];
+    if (slot->id != r.id)
+        return; /* already timed out */
+    now = timefmt_mono_ns();
+    hist_record(&e->cur.ack, now > slot->due_ns ? now - slot->due_ns : 0);
+    if (r.kind == REPLY_RESULT) {
+        e->cur.c.accepted++;
+        e->cur.c.accepted_ops += slot->nops;
+    } else {
+        enum stats_reject why = reply_classify(r.code, r.name, r.message);
+        e->cur.c.rejected[why]++;
+        tracker_note_rejected(e->tracker, slot->txid);
+        /* The first rejection of each kind is worth a log line: it says
+         * what the node objects to in its own words. */
+        if (!(e->rejects_logged & (1u << why)) && e->cfg.on_event != NULL) {
+            char text[512];
+            e->rejects_logged |= 1u << why;
+            snprintf(text, sizeof text, "%s rejected a transaction (%s): code %lld %s: %s",
+                     wsc_conn_url(wc), stats_reject_name(why), (long long)r.code, r.name,
+                     r.message);
+            e->cfg.on_event(e->cfg.user, text);
+        }
+    }
+    send_done(e, c, slot);
+    if (c->in_flight + 1 == e->cfg.window)
+        wsc_want_write(wc); /* the window had been full */
+}
+
+static void send_on_open(void *user, struct wsc_conn *wc)
+{
+    struct send_conn *c = wsc_conn_tag(wc);
+    (void)user;
+    c->open = true;
+    c->ready = false;
+    c->reg_id = 0;
+    wsc_want_write(wc);
+}
+
+static void send_on_close(void *user, struct wsc_conn *wc, const char *reason)
+{
+    struct send_conn *c = wsc_conn_tag(wc);
+    struct engine *e = user;
+    char text[512];
+
+    if (c->open && e->cfg.on_event != NULL) {
+        snprintf(text, sizeof text, "%s: connection lost: %s (reconnecting)", wsc_conn_url(wc),
+                 reason);
+        e->cfg.on_event(e->cfg.user, text);
+    }
+    c->open = false;
+    e->cur.c.conn_errors++;
+    /* Whatever was in flight has no known outcome: count it as timed out. */
+    for (uint32_t i = 0; i < e->cfg.window && c->in_flight > 0; i++)
+        if (c->slots[i].id != 0) {
+            e->cur.c.timeouts++;
+            send_done(e, c, &c->slots[i]);
+        }
+}
+
+static void send_on_timer(void *user)
+{
+    send_pump(user, timefmt_mono_ns());
+}
+
+const struct wsc_callbacks send_callbacks = {
+    send_on_open, send_on_message, send_on_close, send_on_writable, send_on_timer,
+};
+
+void send_expire(struct engine *e, uint64_t now)
+{
+    for (size_t k = 0; k < e->nconns; k++) {
+        struct send_conn *c = &e->conns[k];
+        for (uint32_t i = 0; i < e->cfg.window && c->in_flight > 0; i++)
+            if (c->slots[i].id != 0 && now - c->slots[i].sent_ns > e->cfg.ack_timeout_ns) {
+                e->cur.c.timeouts++;
+                send_done(e, c, &c->slots[i]);
+            }
+    }
+}
+
+uint64_t send_in_flight(const struct engine *e)
+{
+    uint64_t n = 0;
+    for (size_t k = 0; k < e->nconns; k++)
+        n += e->conns[k].in_flight;
+    return n;
+}

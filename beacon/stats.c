@@ -1,0 +1,490 @@
+/* stats.c - see stats.h. */
+#include "stats.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const reject_names[STATS_REJ_COUNT] = {
+    [STATS_REJ_DUPLICATE] = "duplicate",
+    [STATS_REJ_EXPIRED] = "expired",
+    [STATS_REJ_TAPOS] = "tapos",
+    [STATS_REJ_FEE] = "fee",
+    [STATS_REJ_MISSING_SIG] = "missing_sig",
+    [STATS_REJ_IRRELEVANT_SIG] = "irrelevant_sig",
+    [STATS_REJ_SIZE] = "size",
+    [STATS_REJ_BALANCE] = "balance",
+    [STATS_REJ_BUSY] = "busy",
+    [STATS_REJ_OTHER] = "other",
+};
+
+const char *stats_reject_name(enum stats_reject r)
+{
+    return (unsigned)r < STATS_REJ_COUNT ? reject_names[r] : "unknown";
+}
+
+const char *stats_verdict_name(enum stats_verdict v)
+{
+    switch (v) {
+    case STATS_OK:
+        return "ok";
+    case STATS_BEACON_BOUND:
+        return "beacon-bound";
+    case STATS_NODE_BOUND:
+        return "node-bound";
+    }
+    return "unknown";
+}
+
+void stats_init(struct stats_interval *s)
+{
+    s->seq = 0;
+    s->t0_ns = 0;
+    s->t1_ns = 0;
+    s->wall_ms = 0;
+    memset(&s->c, 0, sizeof s->c);
+    memset(&s->g, 0, sizeof s->g);
+    hist_init(&s->ack);
+    hist_init(&s->inclusion);
+    hist_init(&s->lateness);
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+static double max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+static void add_counters(struct stats_counters *d, const struct stats_counters *s)
+{
+    d->offered += s->offered;
+    d->sent += s->sent;
+    d->sent_ops += s->sent_ops;
+    d->accepted += s->accepted;
+    d->accepted_ops += s->accepted_ops;
+    for (int i = 0; i < STATS_REJ_COUNT; i++)
+        d->rejected[i] += s->rejected[i];
+    d->timeouts += s->timeouts;
+    d->conn_errors += s->conn_errors;
+    d->late += s->late;
+    d->dropped += s->dropped;
+    d->pool_empty += s->pool_empty;
+    d->confirmed += s->confirmed;
+    d->confirmed_ops += s->confirmed_ops;
+    d->lost += s->lost;
+    d->blocks += s->blocks;
+    d->block_txs += s->block_txs;
+    d->block_bytes += s->block_bytes;
+}
+
+/* Parts of one moment: quantities spread over the parts add; per-process
+ * or per-chain figures take the worst (largest) part. */
+static void combine_gauges(struct stats_gauges *d, const struct stats_gauges *s)
+{
+    d->head_block = max_u64(d->head_block, s->head_block);
+    d->irreversible_block = max_u64(d->irreversible_block, s->irreversible_block);
+    d->pool_level += s->pool_level;
+    d->in_flight += s->in_flight;
+    d->unconfirmed += s->unconfirmed;
+    d->target_rate = max_d(d->target_rate, s->target_rate);
+    d->cpu_proc_pct = max_d(d->cpu_proc_pct, s->cpu_proc_pct);
+    d->cpu_proc_all_pct = max_d(d->cpu_proc_all_pct, s->cpu_proc_all_pct);
+    d->cpu_host_pct = max_d(d->cpu_host_pct, s->cpu_host_pct);
+    d->rss_bytes += s->rss_bytes;
+    d->cores = d->cores > s->cores ? d->cores : s->cores;
+}
+
+void stats_merge(struct stats_interval *dst, const struct stats_interval *src)
+{
+    add_counters(&dst->c, &src->c);
+    hist_merge(&dst->ack, &src->ack);
+    hist_merge(&dst->inclusion, &src->inclusion);
+    hist_merge(&dst->lateness, &src->lateness);
+    if (src->t1_ns != 0) {
+        if (dst->t1_ns == 0) {
+            dst->t0_ns = src->t0_ns;
+            dst->t1_ns = src->t1_ns;
+        } else {
+            if (src->t0_ns < dst->t0_ns)
+                dst->t0_ns = src->t0_ns;
+            if (src->t1_ns > dst->t1_ns)
+                dst->t1_ns = src->t1_ns;
+        }
+    }
+    dst->wall_ms = max_u64(dst->wall_ms, src->wall_ms);
+    if (src->seq == dst->seq) {
+        combine_gauges(&dst->g, &src->g);
+    } else if (src->seq > dst->seq) {
+        dst->g = src->g;
+        dst->seq = src->seq;
+    }
+}
+
+static uint64_t rejected_total(const struct stats_counters *c)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < STATS_REJ_COUNT; i++)
+        n += c->rejected[i];
+    return n;
+}
+
+/* ---- verdict ---- */
+
+/* Human duration into buf: three significant digits, ns/µs/ms/s. */
+static void fmt_dur(char *buf, size_t cap, uint64_t ns)
+{
+    static const char *const unit[] = {"ms", "s"};
+    double v;
+    int u;
+
+    if (ns < 1000) {
+        snprintf(buf, cap, "%" PRIu64 "ns", ns);
+        return;
+    }
+    if (ns < 1000000) {
+        v = (double)ns / 1e3;
+        snprintf(buf, cap, v < 10 ? "%.2fµs" : v < 100 ? "%.1fµs" : "%.0fµs", v);
+        return;
+    }
+    u = ns < UINT64_C(1000000000) ? 0 : 1;
+    v = (double)ns / (u == 0 ? 1e6 : 1e9);
+    snprintf(buf, cap, v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s", v, unit[u]);
+}
+
+static enum stats_verdict beacon_bound(const struct stats_interval *s,
+                                       const struct stats_interval *prev, uint64_t late_ns,
+                                       char reason[96])
+{
+    const struct stats_counters *c = &s->c;
+
+    if (s->g.cpu_proc_all_pct >= STATS_CPU_BOUND_PCT) {
+        snprintf(reason, 96, "process CPU %.0f%% of usable cores", s->g.cpu_proc_all_pct);
+        return STATS_BEACON_BOUND;
+    }
+    if (c->pool_empty > 0) {
+        snprintf(reason, 96, "pre-sign pool ran empty %" PRIu64 " times", c->pool_empty);
+        return STATS_BEACON_BOUND;
+    }
+    if (c->dropped > 0) {
+        snprintf(reason, 96, "%" PRIu64 " due transactions dropped", c->dropped);
+        return STATS_BEACON_BOUND;
+    }
+    if (prev != NULL && hist_count(&s->lateness) > 0 && hist_count(&prev->lateness) > 0) {
+        uint64_t now = hist_percentile(&s->lateness, 99), was = hist_percentile(&prev->lateness, 99);
+        if (now > late_ns && now - late_ns > was) {
+            char a[24], b[24];
+            fmt_dur(a, sizeof a, now);
+            fmt_dur(b, sizeof b, was);
+            snprintf(reason, 96, "p99 lateness %s, up from %s", a, b);
+            return STATS_BEACON_BOUND;
+        }
+    }
+    return STATS_OK;
+}
+
+static enum stats_verdict node_bound(const struct stats_interval *s,
+                                     const struct stats_interval *prev, char reason[96])
+{
+    const struct stats_counters *c = &s->c;
+    uint64_t blocks = c->blocks, acc = c->accepted, conf = c->confirmed;
+
+    if (c->rejected[STATS_REJ_BUSY] > 0) {
+        snprintf(reason, 96, "node refused %" PRIu64 " for load", c->rejected[STATS_REJ_BUSY]);
+        return STATS_NODE_BOUND;
+    }
+    if (c->timeouts > 0) {
+        snprintf(reason, 96, "%" PRIu64 " acks timed out", c->timeouts);
+        return STATS_NODE_BOUND;
+    }
+    if (c->lost > 0) {
+        snprintf(reason, 96, "%" PRIu64 " accepted but expired unconfirmed", c->lost);
+        return STATS_NODE_BOUND;
+    }
+    if (prev != NULL) {
+        blocks += prev->c.blocks;
+        acc += prev->c.accepted;
+        conf += prev->c.confirmed;
+    }
+    if (blocks > 0 && acc >= STATS_CONFIRM_MIN_TX &&
+        (double)conf < STATS_CONFIRM_RATIO * (double)acc &&
+        (double)s->g.unconfirmed > 2.0 * (double)acc / (double)blocks) {
+        snprintf(reason, 96, "confirmed %.0f%% of accepted, %" PRIu64 " waiting",
+                 100.0 * (double)conf / (double)acc, s->g.unconfirmed);
+        return STATS_NODE_BOUND;
+    }
+    return STATS_OK;
+}
+
+enum stats_verdict stats_verdict(const struct stats_interval *s, const struct stats_interval *prev,
+                                 uint64_t late_ns, char reason[96])
+{
+    enum stats_verdict v;
+
+    if (late_ns == 0)
+        late_ns = STATS_DEFAULT_LATE_NS;
+    v = beacon_bound(s, prev, late_ns, reason);
+    if (v != STATS_OK)
+        return v;
+    v = node_bound(s, prev, reason);
+    if (v != STATS_OK)
+        return v;
+    snprintf(reason, 96, "%s", s->c.offered == 0 && s->c.sent == 0 ? "idle" : "keeping up");
+    return STATS_OK;
+}
+
+/* ---- rendering ---- */
+
+static double interval_s(const struct stats_interval *s)
+{
+    return s->t1_ns > s->t0_ns ? (double)(s->t1_ns - s->t0_ns) / 1e9 : 0.0;
+}
+
+static void add_dur(struct sbuf *out, const struct hist *h, double p)
+{
+    char buf[24];
+
+    if (hist_count(h) == 0) {
+        sbuf_addc(out, '-');
+        return;
+    }
+    fmt_dur(buf, sizeof buf, hist_percentile(h, p));
+    sbuf_adds(out, buf);
+}
+
+void stats_render_line(struct sbuf *out, const struct stats_interval *s, double elapsed_s,
+                       const char *verdict)
+{
+    const struct stats_counters *c = &s->c;
+    double dur = interval_s(s);
+
+    sbuf_addf(out, "%.0fs  offered ", isfinite(elapsed_s) ? elapsed_s : 0.0);
+    if (dur > 0)
+        sbuf_addf(out, "%.0f/s", (double)c->offered / dur);
+    else
+        sbuf_add_u64(out, c->offered);
+    sbuf_adds(out, " sent ");
+    sbuf_add_u64(out, c->sent);
+    sbuf_adds(out, " acc ");
+    sbuf_add_u64(out, c->accepted);
+    sbuf_adds(out, " conf ");
+    sbuf_add_u64(out, c->confirmed);
+    sbuf_adds(out, " err ");
+    sbuf_add_u64(out, rejected_total(c) + c->timeouts + c->conn_errors);
+    if (c->dropped > 0) {
+        sbuf_adds(out, " drop ");
+        sbuf_add_u64(out, c->dropped);
+    }
+    if (c->lost > 0) {
+        sbuf_adds(out, " lost ");
+        sbuf_add_u64(out, c->lost);
+    }
+    sbuf_adds(out, " | pool ");
+    sbuf_add_u64(out, s->g.pool_level);
+    sbuf_addf(out, " cpu %.0f%% host %.0f%% | ack p99 ", s->g.cpu_proc_all_pct, s->g.cpu_host_pct);
+    add_dur(out, &s->ack, 99);
+    sbuf_adds(out, " incl p99 ");
+    add_dur(out, &s->inclusion, 99);
+    sbuf_adds(out, " late p99 ");
+    add_dur(out, &s->lateness, 99);
+    if (verdict != NULL) {
+        sbuf_adds(out, " | ");
+        sbuf_adds(out, verdict);
+    }
+}
+
+static void key(struct sbuf *out, const char *k)
+{
+    sbuf_addc(out, ',');
+    sbuf_addc(out, '"');
+    sbuf_adds(out, k);
+    sbuf_adds(out, "\":");
+}
+
+static void kv_u64(struct sbuf *out, const char *k, uint64_t v)
+{
+    key(out, k);
+    sbuf_add_u64(out, v);
+}
+
+static void kv_double(struct sbuf *out, const char *k, double v, const char *fmt)
+{
+    key(out, k);
+    if (isfinite(v))
+        sbuf_addf(out, fmt, v);
+    else
+        sbuf_adds(out, "null");
+}
+
+static void kv_str(struct sbuf *out, const char *k, const char *v)
+{
+    key(out, k);
+    if (v != NULL)
+        sbuf_add_json_str(out, v, strlen(v));
+    else
+        sbuf_adds(out, "null");
+}
+
+/* ns as milliseconds with three decimals, rounded up to the microsecond
+ * (percentiles are upper bounds; rounding down would understate them). */
+static void add_ms(struct sbuf *out, uint64_t ns)
+{
+    uint64_t us = ns / 1000 + (ns % 1000 != 0);
+    unsigned frac = (unsigned)(us % 1000);
+
+    sbuf_add_u64(out, us / 1000);
+    sbuf_addc(out, '.');
+    sbuf_addc(out, (char)('0' + frac / 100));
+    sbuf_addc(out, (char)('0' + frac / 10 % 10));
+    sbuf_addc(out, (char)('0' + frac % 10));
+}
+
+static void kv_hist(struct sbuf *out, const char *k, const struct hist *h)
+{
+    static const struct {
+        const char *name;
+        double p;
+    } pct[] = {{"p50", 50}, {"p90", 90}, {"p99", 99}, {"max", 100}};
+
+    key(out, k);
+    sbuf_adds(out, "{\"n\":");
+    sbuf_add_u64(out, hist_count(h));
+    for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++) {
+        key(out, pct[i].name);
+        add_ms(out, hist_percentile(h, pct[i].p));
+    }
+    sbuf_addc(out, '}');
+}
+
+void stats_render_json(struct sbuf *out, const struct stats_interval *s, double elapsed_s,
+                       const char *verdict, const char *reason)
+{
+    const struct stats_counters *c = &s->c;
+    const struct stats_gauges *g = &s->g;
+
+    sbuf_adds(out, "{\"seq\":");
+    sbuf_add_u64(out, s->seq);
+    kv_double(out, "t", elapsed_s, "%.3f");
+    kv_double(out, "dur", interval_s(s), "%.3f");
+    kv_u64(out, "wall_ms", s->wall_ms);
+    kv_u64(out, "offered", c->offered);
+    kv_u64(out, "sent", c->sent);
+    kv_u64(out, "sent_ops", c->sent_ops);
+    kv_u64(out, "accepted", c->accepted);
+    kv_u64(out, "accepted_ops", c->accepted_ops);
+    key(out, "rejected");
+    for (int i = 0; i < STATS_REJ_COUNT; i++) {
+        sbuf_adds(out, i == 0 ? "{\"" : ",\"");
+        sbuf_adds(out, reject_names[i]);
+        sbuf_adds(out, "\":");
+        sbuf_add_u64(out, c->rejected[i]);
+    }
+    sbuf_addc(out, '}');
+    kv_u64(out, "rejected_total", rejected_total(c));
+    kv_u64(out, "timeouts", c->timeouts);
+    kv_u64(out, "conn_errors", c->conn_errors);
+    kv_u64(out, "late", c->late);
+    kv_u64(out, "dropped", c->dropped);
+    kv_u64(out, "pool_empty", c->pool_empty);
+    kv_u64(out, "confirmed", c->confirmed);
+    kv_u64(out, "confirmed_ops", c->confirmed_ops);
+    kv_u64(out, "lost", c->lost);
+    kv_u64(out, "blocks", c->blocks);
+    kv_u64(out, "block_txs", c->block_txs);
+    kv_u64(out, "block_bytes", c->block_bytes);
+    kv_u64(out, "head_block", g->head_block);
+    kv_u64(out, "irreversible_block", g->irreversible_block);
+    kv_u64(out, "pool", g->pool_level);
+    kv_u64(out, "in_flight", g->in_flight);
+    kv_u64(out, "unconfirmed", g->unconfirmed);
+    kv_double(out, "target_rate", g->target_rate, "%.3f");
+    kv_double(out, "cpu", g->cpu_proc_pct, "%.1f");
+    kv_double(out, "cpu_all", g->cpu_proc_all_pct, "%.1f");
+    kv_double(out, "cpu_host", g->cpu_host_pct, "%.1f");
+    kv_u64(out, "rss_bytes", g->rss_bytes);
+    kv_u64(out, "cores", g->cores);
+    kv_hist(out, "ack_ms", &s->ack);
+    kv_hist(out, "inclusion_ms", &s->inclusion);
+    kv_hist(out, "lateness_ms", &s->lateness);
+    kv_str(out, "verdict", verdict);
+    kv_str(out, "reason", reason);
+    sbuf_addc(out, '}');
+}
+
+/* ---- summary ---- */
+
+static double per_s(uint64_t n, double seconds)
+{
+    return seconds > 0 ? (double)n / seconds : 0.0;
+}
+
+static double pct_of(uint64_t n, uint64_t of)
+{
+    return of > 0 ? 100.0 * (double)n / (double)of : 0.0;
+}
+
+static void summary_hist(struct sbuf *out, const char *name, const struct hist *h)
+{
+    sbuf_addf(out, "  %-10s", name);
+    if (hist_count(h) == 0) {
+        sbuf_adds(out, " none recorded\n");
+        return;
+    }
+    sbuf_adds(out, " p50 ");
+    add_dur(out, h, 50);
+    sbuf_adds(out, "  p90 ");
+    add_dur(out, h, 90);
+    sbuf_adds(out, "  p99 ");
+    add_dur(out, h, 99);
+    sbuf_adds(out, "  p99.9 ");
+    add_dur(out, h, 99.9);
+    sbuf_adds(out, "  max ");
+    add_dur(out, h, 100);
+    sbuf_addf(out, "  (%" PRIu64 " values)\n", hist_count(h));
+}
+
+void stats_render_summary(struct sbuf *out, const struct stats_interval *total, double seconds)
+{
+    const struct stats_counters *c = &total->c;
+    const struct stats_gauges *g = &total->g;
+    uint64_t rej = rejected_total(c);
+    bool first = true;
+
+    if (!isfinite(seconds) || seconds < 0)
+        seconds = 0;
+    sbuf_addf(out, "summary: %.1f s\n", seconds);
+    sbuf_addf(out, "  offered    %" PRIu64 " (%.1f tx/s)\n", c->offered, per_s(c->offered, seconds));
+    sbuf_addf(out, "  sent       %" PRIu64 " (%.1f tx/s, %" PRIu64 " ops), late %" PRIu64
+              ", dropped %" PRIu64 ", pool empty %" PRIu64 "\n",
+              c->sent, per_s(c->sent, seconds), c->sent_ops, c->late, c->dropped, c->pool_empty);
+    sbuf_addf(out, "  accepted   %" PRIu64 " (%.2f%% of sent, %" PRIu64 " ops)\n", c->accepted,
+              pct_of(c->accepted, c->sent), c->accepted_ops);
+    sbuf_addf(out, "  confirmed  %" PRIu64 " (%.1f tx/s, %.1f ops/s, %.2f%% of accepted), lost %" PRIu64
+              "\n",
+              c->confirmed, per_s(c->confirmed, seconds), per_s(c->confirmed_ops, seconds),
+              pct_of(c->confirmed, c->accepted), c->lost);
+    sbuf_addf(out, "  rejected   %" PRIu64, rej);
+    for (int i = 0; i < STATS_REJ_COUNT; i++) {
+        if (c->rejected[i] > 0) {
+            sbuf_addf(out, "%s%s %" PRIu64, first ? ": " : ", ", reject_names[i], c->rejected[i]);
+            first = false;
+        }
+    }
+    sbuf_addf(out, "\n  errors     %" PRIu64 " timeouts, %" PRIu64 " connection errors\n",
+              c->timeouts, c->conn_errors);
+    sbuf_addf(out, "  blocks     %" PRIu64 " (%" PRIu64 " transactions, %" PRIu64 " bytes)\n",
+              c->blocks, c->block_txs, c->block_bytes);
+    summary_hist(out, "ack", &total->ack);
+    summary_hist(out, "inclusion", &total->inclusion);
+    summary_hist(out, "lateness", &total->lateness);
+    sbuf_addf(out, "  at the end: head block %" PRIu64 ", irreversible %" PRIu64 ", pool %" PRIu64
+              ", cpu %.0f%% of %u cores (%.0f%% of one), host %.0f%%, rss %.1f MiB\n",
+              g->head_block, g->irreversible_block, g->pool_level, g->cpu_proc_all_pct,
+              (unsigned)g->cores, g->cpu_proc_pct, g->cpu_host_pct,
+              (double)g->rss_bytes / (1024.0 * 1024.0));
+}

@@ -1,0 +1,191 @@
+/* stats.h - what a beacon measures, per interval (normally one second) and
+ * in total, and how it is shown: one human line, one JSON line, a final
+ * summary, and a bottleneck verdict.
+ *
+ * Threads: each thread that counts (the network thread for sending and
+ * acks, the tracker thread for confirmations) owns its own struct
+ * stats_interval and hands a finished interval over by value; intervals
+ * are merged with stats_merge (exact: counters add, histograms merge
+ * bucket-wise). Nothing here locks or allocates per transaction; rendering
+ * (once per interval) writes into a caller's sbuf.
+ *
+ * A struct stats_interval holds three histograms (about 110 KiB): keep it
+ * static, on the heap or in a long-lived struct, not in a small stack.
+ * Pointer arguments must not be NULL unless stated otherwise. */
+#ifndef BSS_STATS_H
+#define BSS_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hist.h"
+#include "sbuf.h"
+
+/* Why the node refused a broadcast, from its error code and name (see
+ * reply_classify in reply.h for the exact mapping). */
+enum stats_reject {
+    STATS_REJ_DUPLICATE,      /* 3030001 duplicate_transaction */
+    STATS_REJ_EXPIRED,        /* trx.expiration outside [now, now + max] */
+    STATS_REJ_TAPOS,          /* ref_block_prefix does not match */
+    STATS_REJ_FEE,            /* 4010007 insufficient_fee */
+    STATS_REJ_MISSING_SIG,    /* 4010001..4010003 missing authority */
+    STATS_REJ_IRRELEVANT_SIG, /* 4010004 irrelevant, 4010005 duplicate signature */
+    STATS_REJ_SIZE,           /* transaction too large */
+    STATS_REJ_BALANCE,        /* insufficient balance */
+    STATS_REJ_BUSY,           /* node refused for load (devnode's queue bound) */
+    STATS_REJ_OTHER,
+    STATS_REJ_COUNT
+};
+
+/* Short stable names ("duplicate", "expired", "tapos", "fee", "missing_sig",
+ * "irrelevant_sig", "size", "balance", "busy", "other") used in JSON and CSV;
+ * "unknown" for a value out of range. */
+const char *stats_reject_name(enum stats_reject r);
+
+struct stats_counters {
+    uint64_t offered;       /* due by the rate curve */
+    uint64_t sent;          /* broadcasts written to a connection */
+    uint64_t sent_ops;
+    uint64_t accepted;      /* the node answered without error */
+    uint64_t accepted_ops;
+    uint64_t rejected[STATS_REJ_COUNT];
+    uint64_t timeouts;      /* no answer within the ack timeout */
+    uint64_t conn_errors;   /* connections lost or refused */
+    uint64_t late;          /* sent more than the late threshold after due */
+    uint64_t dropped;       /* due but never sent (past the drop horizon) */
+    uint64_t pool_empty;    /* times a due transaction found the pool empty */
+    uint64_t confirmed;     /* our transactions seen in blocks */
+    uint64_t confirmed_ops;
+    uint64_t lost;          /* accepted, but expired without inclusion */
+    uint64_t blocks;        /* blocks seen */
+    uint64_t block_txs;     /* transactions in those blocks (anyone's) */
+    uint64_t block_bytes;   /* packed size of those blocks' transactions */
+};
+
+/* Gauges: values at the end of the interval (see stats_merge). */
+struct stats_gauges {
+    uint64_t head_block;
+    uint64_t irreversible_block;
+    uint64_t pool_level;       /* pre-signed transactions ready */
+    uint64_t in_flight;        /* sent, not answered */
+    uint64_t unconfirmed;      /* sent/accepted, not yet in a block, rejected or lost */
+    double target_rate;        /* tx/s the whole curve asks for now (0: unlimited);
+                                * ratectl_rate_at, the same for every beacon */
+    double cpu_proc_pct;       /* beacon process, % of one core (may exceed 100) */
+    double cpu_proc_all_pct;   /* beacon process, % of the cores it may run on
+                                * (procstat_rates.proc_usable_pct, 0..100) */
+    double cpu_host_pct;       /* whole host, % of all cores */
+    uint64_t rss_bytes;
+    uint32_t cores;            /* cores the process may run on */
+};
+
+enum stats_verdict {
+    STATS_OK = 0,           /* keeping the schedule, network keeping up */
+    STATS_BEACON_BOUND = 1, /* this beacon cannot keep its schedule */
+    STATS_NODE_BOUND = 2,   /* beacon healthy, network not keeping up */
+};
+
+struct stats_interval {
+    uint64_t seq;           /* 1, 2, ... per beacon run (0: not numbered) */
+    uint64_t t0_ns, t1_ns;  /* monotonic bounds of the interval (t1 == 0: none) */
+    uint64_t wall_ms;       /* wall clock at t1, ms since the epoch (for reports) */
+    struct stats_counters c;
+    struct stats_gauges g;
+    struct hist ack;        /* broadcast -> node answer, ns, from the DUE time */
+    struct hist inclusion;  /* due time -> seen in a block, ns */
+    struct hist lateness;   /* actual send - due, ns */
+};
+
+/* Initialises (or empties) an interval: seq 0, no bounds, zero counters and
+ * gauges, empty histograms. */
+void stats_init(struct stats_interval *s);
+
+/* dst += src. Counters and histograms always add exactly. Bounds: t0 is the
+ * earlier and t1 the later of the two (an interval with t1_ns == 0 has no
+ * bounds and leaves dst's alone); wall_ms is the later.
+ * Gauges depend on seq, so that one function serves both uses:
+ *  - src->seq == dst->seq: PARTS OF THE SAME INTERVAL (the threads of one
+ *    beacon, or several beacons at the overseer): pool_level, in_flight,
+ *    unconfirmed and rss_bytes add; every other gauge takes the larger value
+ *    (head blocks, target_rate, and the worst CPU figures, which is what the
+ *    verdict wants). Give every part of one interval the same seq.
+ *  - src->seq > dst->seq: src is a LATER interval (run totals): the gauges
+ *    become src's, and seq becomes src->seq.
+ *  - src->seq < dst->seq: src is older; dst keeps its gauges and seq.
+ * Merging into a freshly initialised dst (seq 0) thus copies src. */
+void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
+
+/* Thresholds of the verdict. */
+#define STATS_DEFAULT_LATE_NS UINT64_C(1000000) /* late_ns 0 selects 1 ms */
+#define STATS_CPU_BOUND_PCT 90.0  /* cpu_proc_all_pct at or above: CPU-bound */
+#define STATS_CONFIRM_RATIO 0.9   /* confirmed below this share of accepted */
+#define STATS_CONFIRM_MIN_TX 10   /* ...judged only with this many accepted */
+
+/* The verdict for interval s, with prev the interval before it (for trends;
+ * may be NULL). s and prev may also be windows (merges of several
+ * consecutive intervals): every rule reads counts and end-of-window gauges.
+ * The rules, in this order; the first that holds decides, and reason
+ * (always written, NUL-terminated) names it in a few words:
+ *
+ * BEACON-BOUND (the beacon's own schedule slips):
+ *  B1 s->g.cpu_proc_all_pct >= STATS_CPU_BOUND_PCT (nearly all usable cores);
+ *  B2 s->c.pool_empty > 0 (a due transaction found no pre-signed one);
+ *  B3 s->c.dropped > 0 (due transactions given up);
+ *  B4 growing lateness: prev given, both s and prev recorded lateness, and
+ *     p99(s) > late_ns and p99(s) > p99(prev) + late_ns (a beacon that
+ *     falls behind grows its lateness by a large part of each interval;
+ *     jitter around the threshold does not count).
+ * NODE-BOUND (only when no B rule holds: the beacon is healthy):
+ *  N1 s->c.rejected[STATS_REJ_BUSY] > 0 (refused for load);
+ *  N2 s->c.timeouts > 0 (acks did not come);
+ *  N3 s->c.lost > 0 (accepted but expired without inclusion);
+ *  N4 confirmation shortfall over the window W = s + prev (prev optional):
+ *     W saw at least one block, W.accepted >= STATS_CONFIRM_MIN_TX,
+ *     W.confirmed < STATS_CONFIRM_RATIO * W.accepted, AND the backlog
+ *     s->g.unconfirmed exceeds two blocks' worth of the window's acceptance
+ *     (2 * W.accepted / W.blocks). The backlog condition keeps a node that
+ *     keeps up from being judged by a window that happens to miss a block
+ *     (its backlog stays within about one block of transactions, and a
+ *     window short of blocks only raises the bar), while a node that falls
+ *     behind grows its backlog without bound. It holds for any window
+ *     length, from one interval to a whole run.
+ * OK otherwise ("idle" when nothing was offered or sent, else "keeping up").
+ * late_ns is the lateness threshold (0: STATS_DEFAULT_LATE_NS). */
+enum stats_verdict stats_verdict(const struct stats_interval *s, const struct stats_interval *prev,
+                                 uint64_t late_ns, char reason[96]);
+/* "ok", "beacon-bound", "node-bound"; "unknown" out of range. */
+const char *stats_verdict_name(enum stats_verdict v);
+
+/* Appends one human line for the interval, no newline; elapsed_s is the
+ * time since the run started, verdict is appended after a bar (NULL: no
+ * verdict). Offered is shown per second of the interval; the rest are
+ * counts; err = rejections + timeouts + connection errors; cpu is % of the
+ * usable cores; latencies scale to ns/µs/ms/s ("-" when nothing recorded):
+ * "12s  offered 2000/s sent 2000 acc 1998 conf 2005 err 2 | pool 40000 cpu 31% host 45% |
+ *  ack p99 3.10ms incl p99 2.90s late p99 180µs | ok" (one line). */
+void stats_render_line(struct sbuf *out, const struct stats_interval *s, double elapsed_s,
+                       const char *verdict);
+
+/* Appends one JSON object for the interval, no newline. Keys (stable, for
+ * CSV): seq, t (elapsed_s, s), dur (interval length, s), wall_ms, offered,
+ * sent, sent_ops, accepted, accepted_ops, rejected {duplicate, expired,
+ * tapos, fee, missing_sig, irrelevant_sig, size, balance, busy, other},
+ * rejected_total, timeouts, conn_errors, late, dropped, pool_empty,
+ * confirmed, confirmed_ops, lost, blocks, block_txs, block_bytes,
+ * head_block, irreversible_block, pool, in_flight, unconfirmed,
+ * target_rate, cpu (% of one core), cpu_all (% of usable cores), cpu_host,
+ * rss_bytes, cores, ack_ms / inclusion_ms / lateness_ms {n, p50, p90, p99,
+ * max} (ms with 3 decimals, rounded up to the microsecond so a percentile is
+ * never understated), verdict, reason. verdict and reason may be NULL
+ * (rendered as null). Non-finite numbers are rendered as null. */
+void stats_render_json(struct sbuf *out, const struct stats_interval *s, double elapsed_s,
+                       const char *verdict, const char *reason);
+
+/* Appends a multi-line summary of a whole run (total is the merge of all
+ * intervals, seconds its length): totals and rates, rejections by
+ * category, latency percentiles, and the final gauges. Ends with a
+ * newline. */
+void stats_render_summary(struct sbuf *out, const struct stats_interval *total, double seconds);
+
+#endif

@@ -1,0 +1,537 @@
+/* tracker.c - see tracker.h.
+ *
+ * Blocks are parsed in full here, on the tracker's own thread, so that
+ * neither their size (megabytes of JSON at saturation) nor the per-
+ * transaction txid work ever delays the send path. */
+#include "tracker.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "hex.h"
+#include "jv.h"
+#include "reply.h"
+#include "sbuf.h"
+#include "timefmt.h"
+#include "txjson.h"
+#include "txmap.h"
+#include "wsc.h"
+
+#define TRACKER_CB 1            /* our callback id for block notices */
+#define TRACKER_RING 64         /* recent block ids kept for TaPoS */
+#define TRACKER_PENDING 256     /* outstanding requests matched by id */
+#define TRACKER_MAX_BEHIND 100  /* blocks fetched to catch up at most */
+#define TRACKER_OUTBOX 512
+
+enum tracker_req { REQ_NONE, REQ_SUBSCRIBE, REQ_BLOCK, REQ_DYNPROPS };
+
+struct tracker_note {
+    uint8_t txid[TX_ID_LEN];
+    uint32_t expiration;
+    uint16_t nops;
+    uint16_t rejected;
+    uint64_t due_ns;
+};
+
+struct tracker {
+    struct tracker_config cfg;
+    char *url;
+    pthread_t tid;
+    atomic_bool stop;
+
+    /* network thread side */
+    struct tracker_note *pbuf;
+    size_t pn, pcap;
+
+    pthread_mutex_t lock; /* guards everything below it */
+    struct tracker_note *shared;
+    size_t sn, scap;
+    struct stats_interval acc;
+    struct {
+        uint32_t num;
+        uint8_t id[TX_BLOCK_ID_LEN];
+    } ring[TRACKER_RING];
+    uint32_t head_num, lib_num, head_time;
+    uint64_t head_seen_ns;
+    bool have_block;
+    char status[ERR_LEN];
+    atomic_uint_fast64_t unconfirmed;
+
+    /* tracker thread only */
+    struct wsc *w;
+    struct wsc_conn *conn;
+    struct txmap *map;
+    uint64_t next_id;
+    struct { uint64_t id; enum tracker_req kind; uint32_t num; } pend[TRACKER_PENDING];
+    char *outbox[TRACKER_OUTBOX];
+    size_t out_head, out_n;
+    uint32_t last_fetched;
+    struct stats_interval local; /* per-block scratch, merged into acc */
+    struct tx tx;
+    uint8_t *packed;
+    size_t packed_cap;
+};
+
+/* Records the last problem as "URL: what" (truncated to fit). */
+static void tracker_set_status(struct tracker *t, const char *what)
+{
+    char text[ERR_LEN];
+    size_t n = strlen(t->url);
+
+    if (n > ERR_LEN / 2)
+        n = ERR_LEN / 2;
+    memcpy(text, t->url, n);
+    text[n] = '\0';
+    strncat(text, ": ", ERR_LEN - strlen(text) - 1);
+    strncat(text, what, ERR_LEN - strlen(text) - 1);
+    pthread_mutex_lock(&t->lock);
+    memcpy(t->status, text, ERR_LEN);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Queues a request; it is written when the connection is writable. */
+static void tracker_request(struct tracker *t, enum tracker_req kind, uint32_t num,
+                            const char *method, const char *params)
+{
+    uint64_t id = ++t->next_id;
+    char *msg;
+    size_t n;
+
+    if (t->out_n == TRACKER_OUTBOX)
+        return; /* cannot happen with bounded catch-up; dropping is safe */
+    n = (size_t)snprintf(NULL, 0, "{\"id\":%llu,\"method\":\"call\",\"params\":[\"database\","
+                         "\"%s\",%s]}", (unsigned long long)id, method, params);
+    msg = malloc(n + 1);
+    if (msg == NULL)
+        return;
+    snprintf(msg, n + 1, "{\"id\":%llu,\"method\":\"call\",\"params\":[\"database\",\"%s\",%s]}",
+             (unsigned long long)id, method, params);
+    t->pend[id % TRACKER_PENDING].id = id;
+    t->pend[id % TRACKER_PENDING].kind = kind;
+    t->pend[id % TRACKER_PENDING].num = num;
+    t->outbox[(t->out_head + t->out_n++) % TRACKER_OUTBOX] = msg;
+    wsc_want_write(t->conn);
+}
+
+static void tracker_drop_outbox(struct tracker *t)
+{
+    while (t->out_n > 0) {
+        free(t->outbox[t->out_head]);
+        t->out_head = (t->out_head + 1) % TRACKER_OUTBOX;
+        t->out_n--;
+    }
+}
+
+static void tracker_on_open(void *user, struct wsc_conn *c)
+{
+    struct tracker *t = user;
+    char params[16];
+    (void)c;
+
+    tracker_drop_outbox(t);
+    snprintf(params, sizeof params, "[%d]", TRACKER_CB);
+    tracker_request(t, REQ_SUBSCRIBE, 0, "set_block_applied_callback", params);
+    tracker_request(t, REQ_DYNPROPS, 0, "get_dynamic_global_properties", "[]");
+}
+
+static void tracker_on_close(void *user, struct wsc_conn *c, const char *reason)
+{
+    struct tracker *t = user;
+    (void)c;
+    tracker_drop_outbox(t);
+    tracker_set_status(t, reason);
+}
+
+static void tracker_on_writable(void *user, struct wsc_conn *c)
+{
+    struct tracker *t = user;
+
+    while (t->out_n > 0) {
+        char *msg = t->outbox[t->out_head];
+        int rc = wsc_send(c, msg, strlen(msg));
+        if (rc == WSC_FULL) {
+            wsc_want_write(c);
+            return;
+        }
+        free(msg);
+        t->out_head = (t->out_head + 1) % TRACKER_OUTBOX;
+        t->out_n--;
+        if (rc != WSC_OK)
+            return;
+    }
+}
+
+static void tracker_on_timer(void *user)
+{
+    (void)user;
+}
+
+/* A block id arrived in a notice: remember it and fetch what we missed. */
+static void tracker_on_block_id(struct tracker *t, const uint8_t id[TX_BLOCK_ID_LEN])
+{
+    uint32_t num = tx_block_num(id), from;
+    char params[24];
+
+    pthread_mutex_lock(&t->lock);
+    t->ring[num % TRACKER_RING].num = num;
+    memcpy(t->ring[num % TRACKER_RING].id, id, TX_BLOCK_ID_LEN);
+    if (num > t->head_num)
+        t->head_num = num;
+    pthread_mutex_unlock(&t->lock);
+    from = t->last_fetched == 0 || num - t->last_fetched > TRACKER_MAX_BEHIND ? num
+                                                                              : t->last_fetched + 1;
+    for (uint32_t n = from; n <= num; n++) {
+        snprintf(params, sizeof params, "[%u]", n);
+        tracker_request(t, REQ_BLOCK, n, "get_block", params);
+    }
+    if (num > t->last_fetched)
+        t->last_fetched = num;
+}
+
+/* Counts a block's transactions and recognises ours. */
+static void tracker_on_block(struct tracker *t, const struct jv *block, uint32_t num)
+{
+    const struct jv *txs = jv_get(block, "transactions");
+    const char *ts = jv_str(jv_get(block, "timestamp"), NULL);
+    uint64_t now = timefmt_mono_ns();
+    uint32_t btime = 0;
+    char err[ERR_LEN];
+
+    stats_init(&t->local);
+    t->local.c.blocks = 1;
+    for (size_t i = 0; i < jv_len(txs); i++) {
+        uint8_t id[TX_ID_LEN];
+        uint64_t due;
+        uint32_t nops;
+        long n;
+        size_t need;
+
+        if (txjson_parse(&t->tx, jv_at(txs, i), err) < 0)
+            continue; /* an operation kind we do not model: not ours */
+        need = tx_packed_size(&t->tx, true);
+        if (need > t->packed_cap) {
+            uint8_t *p = realloc(t->packed, need);
+            if (p == NULL)
+                continue;
+            t->packed = p;
+            t->packed_cap = need;
+        }
+        n = tx_pack(&t->tx, false, t->packed, t->packed_cap, err);
+        if (n < 0)
+            continue;
+        t->local.c.block_txs++;
+        t->local.c.block_bytes += need;
+        tx_id(id, t->packed, (size_t)n);
+        if (txmap_get(t->map, id, &due, &nops)) {
+            txmap_remove(t->map, id);
+            t->local.c.confirmed++;
+            t->local.c.confirmed_ops += nops;
+            hist_record(&t->local.inclusion, now > due ? now - due : 0);
+        }
+    }
+    if (ts != NULL)
+        timefmt_parse(&btime, ts, strlen(ts), NULL);
+    /* Expiration is judged against head block time, as the node does. */
+    if (btime != 0)
+        t->local.c.lost = txmap_expire(t->map, btime);
+    atomic_store(&t->unconfirmed, txmap_size(t->map));
+    pthread_mutex_lock(&t->lock);
+    stats_merge(&t->acc, &t->local);
+    if (btime != 0 && num >= t->head_num) {
+        t->head_time = btime;
+        t->head_seen_ns = now;
+        t->have_block = true;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void tracker_on_dynprops(struct tracker *t, const struct jv *res)
+{
+    uint64_t lib = 0, head = 0;
+    uint32_t time = 0;
+    const char *ts = jv_str(jv_get(res, "time"), NULL);
+    const char *hid = jv_str(jv_get(res, "head_block_id"), NULL);
+    uint8_t id[TX_BLOCK_ID_LEN];
+
+    jv_uint64(jv_get(res, "last_irreversible_block_num"), UINT32_MAX, &lib, NULL);
+    jv_uint64(jv_get(res, "head_block_number"), UINT32_MAX, &head, NULL);
+    if (ts != NULL)
+        timefmt_parse(&time, ts, strlen(ts), NULL);
+    if (hid != NULL && hex_decode_exact(id, TX_BLOCK_ID_LEN, hid, strlen(hid), NULL) == 0)
+        tracker_on_block_id(t, id);
+    pthread_mutex_lock(&t->lock);
+    t->lib_num = (uint32_t)lib;
+    if (time != 0 && head >= t->head_num) {
+        t->head_time = time;
+        t->head_seen_ns = timefmt_mono_ns();
+        t->have_block = true;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void tracker_on_message(void *user, struct wsc_conn *c, const char *msg, size_t len)
+{
+    struct tracker *t = user;
+    struct reply rep;
+    struct jv *root;
+    const struct jv *res;
+    char err[ERR_LEN];
+    (void)c;
+
+    if (reply_parse(&rep, msg, len, err) < 0)
+        return;
+    if (rep.kind == REPLY_ERROR) {
+        tracker_set_status(t, rep.message);
+        return;
+    }
+    if (rep.kind == REPLY_NOTICE && rep.notice_cb != TRACKER_CB)
+        return;
+    if (rep.kind == REPLY_RESULT && (!rep.has_id || t->pend[rep.id % TRACKER_PENDING].id != rep.id))
+        return;
+    root = jv_parse(msg, len, JV_MAX_DEPTH, err);
+    if (root == NULL)
+        return;
+    if (rep.kind == REPLY_NOTICE) {
+        size_t n;
+        const char *s = jv_str(jv_at(jv_at(jv_get(root, "params"), 1), 0), &n);
+        uint8_t id[TX_BLOCK_ID_LEN];
+        if (s != NULL && hex_decode_exact(id, TX_BLOCK_ID_LEN, s, n, NULL) == 0)
+            tracker_on_block_id(t, id);
+    } else {
+        res = jv_get(root, "result");
+        switch (t->pend[rep.id % TRACKER_PENDING].kind) {
+        case REQ_BLOCK:
+            if (jv_type(res) == JV_OBJECT)
+                tracker_on_block(t, res, t->pend[rep.id % TRACKER_PENDING].num);
+            break;
+        case REQ_DYNPROPS:
+            tracker_on_dynprops(t, res);
+            break;
+        default:
+            break;
+        }
+        t->pend[rep.id % TRACKER_PENDING].kind = REQ_NONE;
+    }
+    jv_free(root);
+}
+
+static const struct wsc_callbacks tracker_cb = {
+    tracker_on_open, tracker_on_message, tracker_on_close, tracker_on_writable, tracker_on_timer,
+};
+
+/* Applies the notes the network thread handed over. */
+static void tracker_apply_notes(struct tracker *t, struct tracker_note **buf, size_t *cap)
+{
+    size_t n;
+
+    pthread_mutex_lock(&t->lock);
+    /* Swap buffers: the producer keeps appending into ours, emptied. */
+    struct tracker_note *mine = t->shared;
+    size_t mycap = t->scap;
+    n = t->sn;
+    t->shared = *buf;
+    t->scap = *cap;
+    t->sn = 0;
+    *buf = mine;
+    *cap = mycap;
+    pthread_mutex_unlock(&t->lock);
+    for (size_t i = 0; i < n; i++) {
+        const struct tracker_note *note = &(*buf)[i];
+        if (note->rejected)
+            txmap_remove(t->map, note->txid);
+        else
+            txmap_put(t->map, note->txid, note->expiration, note->due_ns, note->nops);
+    }
+    atomic_store(&t->unconfirmed, txmap_size(t->map));
+}
+
+static void *tracker_main(void *arg)
+{
+    struct tracker *t = arg;
+    struct tracker_note *buf = NULL;
+    size_t cap = 0;
+    uint64_t next_props = 0;
+
+    while (!atomic_load(&t->stop)) {
+        uint64_t now;
+
+        wsc_service(t->w, 20);
+        tracker_apply_notes(t, &buf, &cap);
+        now = timefmt_mono_ns();
+        if (now >= next_props && wsc_conn_is_open(t->conn)) {
+            tracker_request(t, REQ_DYNPROPS, 0, "get_dynamic_global_properties", "[]");
+            next_props = now + 1000000000u;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
+{
+    struct wsc_config wcfg = {.tls_insecure = cfg->tls_insecure, .ca_file = cfg->ca_file};
+    struct tracker *t = calloc(1, sizeof *t);
+
+    if (t == NULL || (t->url = strdup(cfg->url)) == NULL || (t->map = txmap_new()) == NULL) {
+        err_set(err, "out of memory");
+        goto fail;
+    }
+    t->cfg = *cfg;
+    t->cfg.url = t->url;
+    pthread_mutex_init(&t->lock, NULL);
+    stats_init(&t->acc);
+    tx_init(&t->tx);
+    t->w = wsc_new(&wcfg, &tracker_cb, t, err);
+    if (t->w == NULL)
+        goto fail;
+    t->conn = wsc_connect(t->w, t->url, t, err);
+    if (t->conn == NULL)
+        goto fail;
+    if (pthread_create(&t->tid, NULL, tracker_main, t) != 0) {
+        err_set(err, "cannot start the tracker thread");
+        goto fail;
+    }
+    return t;
+fail:
+    if (t != NULL) {
+        wsc_free(t->w);
+        txmap_free(t->map);
+        tx_clear(&t->tx);
+        free(t->url);
+        free(t);
+    }
+    return NULL;
+}
+
+void tracker_free(struct tracker *t)
+{
+    if (t == NULL)
+        return;
+    atomic_store(&t->stop, true);
+    wsc_wake(t->w);
+    pthread_join(t->tid, NULL);
+    tracker_drop_outbox(t);
+    wsc_free(t->w);
+    txmap_free(t->map);
+    tx_clear(&t->tx);
+    free(t->packed);
+    free(t->pbuf);
+    free(t->shared);
+    pthread_mutex_destroy(&t->lock);
+    free(t->url);
+    free(t);
+}
+
+static void tracker_note(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
+                         uint16_t nops, uint64_t due_ns, uint16_t rejected)
+{
+    if (t->pn == t->pcap) {
+        size_t cap = t->pcap ? t->pcap * 2 : 4096;
+        struct tracker_note *p = realloc(t->pbuf, cap * sizeof *p);
+        if (p == NULL)
+            return; /* counted as never sent to the tracker: it cannot be confirmed */
+        t->pbuf = p;
+        t->pcap = cap;
+    }
+    struct tracker_note *n = &t->pbuf[t->pn++];
+    memcpy(n->txid, txid, TX_ID_LEN);
+    n->expiration = expiration;
+    n->nops = nops;
+    n->rejected = rejected;
+    n->due_ns = due_ns;
+}
+
+void tracker_note_sent(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
+                       uint16_t nops, uint64_t due_ns)
+{
+    tracker_note(t, txid, expiration, nops, due_ns, 0);
+}
+
+void tracker_note_rejected(struct tracker *t, const uint8_t txid[TX_ID_LEN])
+{
+    tracker_note(t, txid, 0, 0, 0, 1);
+}
+
+void tracker_flush(struct tracker *t)
+{
+    if (t->pn == 0)
+        return;
+    pthread_mutex_lock(&t->lock);
+    if (t->sn == 0) {
+        /* The common case: swap our full buffer for the tracker's empty one. */
+        struct tracker_note *b = t->shared;
+        size_t cap = t->scap;
+        t->shared = t->pbuf;
+        t->scap = t->pcap;
+        t->sn = t->pn;
+        t->pbuf = b;
+        t->pcap = cap;
+        t->pn = 0;
+    } else if (t->sn + t->pn <= t->scap) {
+        memcpy(t->shared + t->sn, t->pbuf, t->pn * sizeof *t->pbuf);
+        t->sn += t->pn;
+        t->pn = 0;
+    }
+    /* else: the tracker is behind; keep buffering and try next time. */
+    pthread_mutex_unlock(&t->lock);
+}
+
+void tracker_take(struct tracker *t, struct stats_interval *dst)
+{
+    pthread_mutex_lock(&t->lock);
+    stats_merge(dst, &t->acc);
+    dst->g.head_block = t->head_num;
+    dst->g.irreversible_block = t->lib_num;
+    stats_init(&t->acc);
+    pthread_mutex_unlock(&t->lock);
+    dst->g.unconfirmed = atomic_load(&t->unconfirmed);
+}
+
+bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_t *head_time)
+{
+    int irr = -1, any = -1;
+    bool ok = false;
+
+    /* The newest irreversible block survives any fork switch; without one
+     * in the ring, the newest block at all. */
+    pthread_mutex_lock(&t->lock);
+    for (int i = 0; i < TRACKER_RING; i++) {
+        uint32_t n = t->ring[i].num;
+        if (n == 0)
+            continue;
+        if (n <= t->lib_num && (irr < 0 || n > t->ring[irr].num))
+            irr = i;
+        if (any < 0 || n > t->ring[any].num)
+            any = i;
+    }
+    if (any >= 0 && t->have_block) {
+        memcpy(block_id, t->ring[irr >= 0 ? irr : any].id, TX_BLOCK_ID_LEN);
+        *head_time = t->head_time +
+                     (uint32_t)((timefmt_mono_ns() - t->head_seen_ns) / 1000000000u);
+        ok = true;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
+
+uint64_t tracker_unconfirmed(struct tracker *t)
+{
+    return atomic_load(&t->unconfirmed);
+}
+
+int tracker_status(struct tracker *t, char *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&t->lock);
+    if (t->status[0] != '\0') {
+        memcpy(err, t->status, ERR_LEN);
+        rc = -1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/* tracker.h - confirmation tracking on its own thread and connection:
+ * subscribes to block notices, fetches each new block, recognises our
+ * transactions by txid, and measures inclusion (due time -> seen in a
+ * block), confirmed tx/s and ops/s, block sizes, head and irreversible
+ * block; accepted transactions that expire without inclusion are lost.
+ * It is also where the engine gets TaPoS references and head time from.
+ *
+ * The network thread reports what it sent and what was rejected through
+ * tracker_note_*; notes are buffered and handed over in batches by
+ * tracker_flush, so the send path takes no lock per transaction. */
+#ifndef BSS_TRACKER_H
+#define BSS_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stats.h"
+#include "tx.h"
+
+struct tracker;
+
+struct tracker_config {
+    const char *url;      /* node to follow */
+    bool tls_insecure;
+    const char *ca_file;
+    uint32_t max_block_size; /* for fullness */
+};
+
+/* Starts the thread and connects. Returns NULL with err. */
+struct tracker *tracker_new(const struct tracker_config *cfg, char *err);
+/* Stops, joins, frees; NULL is a no-op. */
+void tracker_free(struct tracker *t);
+
+/* Network thread: a transaction was sent (due at due_ns, monotonic). */
+void tracker_note_sent(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
+                       uint16_t nops, uint64_t due_ns);
+/* Network thread: the node rejected it; it will not be counted as lost. */
+void tracker_note_rejected(struct tracker *t, const uint8_t txid[TX_ID_LEN]);
+/* Network thread: hands buffered notes to the tracker thread (call often,
+ * e.g. every loop turn; takes the lock once). */
+void tracker_flush(struct tracker *t);
+
+/* Moves the tracker's counters and inclusion histogram gathered since the
+ * last call into dst (merged), and sets dst's block gauges. Thread-safe. */
+void tracker_take(struct tracker *t, struct stats_interval *dst);
+
+/* The TaPoS reference to use now: the newest block known to be
+ * irreversible (else the head), its id into block_id, and the head block
+ * time advanced by the monotonic time since it was seen. Returns false
+ * while no block has been seen yet. Thread-safe. */
+bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_t *head_time);
+
+/* Transactions sent and not yet confirmed, rejected or lost. */
+uint64_t tracker_unconfirmed(struct tracker *t);
+/* Copies the last connection problem into err and returns -1, or 0. */
+int tracker_status(struct tracker *t, char *err);
+
+#endif

@@ -1,0 +1,625 @@
+/* test_stats.c - beacon/stats: merge, verdict rules, human and JSON lines,
+ * summary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <math.h>
+
+#include "err.h"
+#include "jv.h"
+#include "stats.h"
+
+/* Intervals are about 110 KiB each: on the heap. */
+static struct stats_interval *new_interval(void)
+{
+    struct stats_interval *s = malloc(sizeof *s);
+
+    assert_non_null(s);
+    stats_init(s);
+    return s;
+}
+
+/* A beacon and node in good health: one second at 2000 tx/s, a block
+ * confirmed what was accepted, lateness ~100 µs, CPU 30 %. */
+static struct stats_interval *healthy(uint64_t seq)
+{
+    struct stats_interval *s = new_interval();
+
+    s->seq = seq;
+    s->t0_ns = seq * UINT64_C(1000000000);
+    s->t1_ns = s->t0_ns + UINT64_C(1000000000);
+    s->wall_ms = UINT64_C(1700000000000) + seq * 1000;
+    s->c.offered = s->c.sent = s->c.accepted = 2000;
+    s->c.sent_ops = s->c.accepted_ops = 2000;
+    s->c.confirmed = s->c.confirmed_ops = 2000;
+    s->c.blocks = 1;
+    s->c.block_txs = 2000;
+    s->c.block_bytes = 2000 * 130;
+    s->g.pool_level = 40000;
+    s->g.in_flight = 20;
+    s->g.unconfirmed = 1000;
+    s->g.target_rate = 2000;
+    s->g.cpu_proc_pct = 60;
+    s->g.cpu_proc_all_pct = 30;
+    s->g.cpu_host_pct = 40;
+    s->g.rss_bytes = 50u << 20;
+    s->g.cores = 2;
+    hist_record_n(&s->lateness, 100000, 1990);
+    hist_record_n(&s->lateness, 400000, 10);
+    hist_record_n(&s->ack, 3000000, 2000);
+    hist_record_n(&s->inclusion, 1500000000, 2000);
+    return s;
+}
+
+static enum stats_verdict judge(const struct stats_interval *s, const struct stats_interval *prev,
+                                uint64_t late_ns, char reason[96])
+{
+    enum stats_verdict v;
+
+    memset(reason, 'x', 96);
+    v = stats_verdict(s, prev, late_ns, reason);
+    assert_non_null(memchr(reason, '\0', 96));
+    assert_true(strlen(reason) > 0);
+    return v;
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    static const char *const want[STATS_REJ_COUNT] = {
+        "duplicate", "expired", "tapos", "fee", "missing_sig",
+        "irrelevant_sig", "size", "balance", "busy", "other",
+    };
+
+    for (int i = 0; i < STATS_REJ_COUNT; i++)
+        assert_string_equal(stats_reject_name((enum stats_reject)i), want[i]);
+    assert_string_equal(stats_reject_name(STATS_REJ_COUNT), "unknown");
+    assert_string_equal(stats_verdict_name(STATS_OK), "ok");
+    assert_string_equal(stats_verdict_name(STATS_BEACON_BOUND), "beacon-bound");
+    assert_string_equal(stats_verdict_name(STATS_NODE_BOUND), "node-bound");
+    assert_string_equal(stats_verdict_name((enum stats_verdict)7), "unknown");
+}
+
+static void test_init_empties(void **state)
+{
+    (void)state;
+    struct stats_interval *s = healthy(3);
+
+    stats_init(s);
+    assert_int_equal(s->seq, 0);
+    assert_int_equal(s->t1_ns, 0);
+    assert_int_equal(s->c.offered, 0);
+    assert_int_equal(s->g.pool_level, 0);
+    assert_int_equal(hist_count(&s->ack), 0);
+    assert_int_equal(hist_count(&s->lateness), 0);
+    assert_int_equal(hist_min(&s->inclusion), 0);
+    free(s);
+}
+
+static void test_merge_counters_and_hists(void **state)
+{
+    (void)state;
+    struct stats_interval *a = healthy(1), *b = healthy(1), *whole = new_interval();
+
+    a->c.rejected[STATS_REJ_TAPOS] = 3;
+    b->c.rejected[STATS_REJ_TAPOS] = 4;
+    b->c.rejected[STATS_REJ_OTHER] = 1;
+    b->c.timeouts = 2;
+    b->c.lost = 5;
+    hist_record(&b->ack, 7777777);
+    stats_merge(a, b);
+    assert_int_equal(a->c.offered, 4000);
+    assert_int_equal(a->c.confirmed_ops, 4000);
+    assert_int_equal(a->c.block_bytes, 4000 * 130);
+    assert_int_equal(a->c.rejected[STATS_REJ_TAPOS], 7);
+    assert_int_equal(a->c.rejected[STATS_REJ_OTHER], 1);
+    assert_int_equal(a->c.timeouts, 2);
+    assert_int_equal(a->c.lost, 5);
+    assert_int_equal(hist_count(&a->ack), 4001);
+    assert_int_equal(hist_max(&a->ack), 7777777);
+    assert_int_equal(hist_count(&a->lateness), 4000);
+
+    /* Exact: the merge of parts equals the histogram of the whole. */
+    hist_record_n(&whole->lateness, 100000, 3980);
+    hist_record_n(&whole->lateness, 400000, 20);
+    assert_memory_equal(whole->lateness.counts, a->lateness.counts, sizeof a->lateness.counts);
+    free(a);
+    free(b);
+    free(whole);
+}
+
+static void test_merge_same_seq_combines_gauges(void **state)
+{
+    (void)state;
+    struct stats_interval *net = healthy(5), *trk = new_interval();
+
+    /* The tracker thread's part of the same second. */
+    trk->seq = 5;
+    trk->t0_ns = net->t0_ns - 10;
+    trk->t1_ns = net->t1_ns + 10;
+    trk->g.head_block = 900;
+    trk->g.irreversible_block = 880;
+    trk->g.unconfirmed = 500;
+    trk->g.cpu_proc_all_pct = 45;
+    trk->g.rss_bytes = 1u << 20;
+    stats_merge(net, trk);
+    assert_int_equal(net->seq, 5);
+    assert_int_equal(net->t0_ns, trk->t0_ns);
+    assert_int_equal(net->t1_ns, trk->t1_ns);
+    assert_int_equal(net->g.head_block, 900);
+    assert_int_equal(net->g.irreversible_block, 880);
+    assert_int_equal(net->g.unconfirmed, 1500);
+    assert_int_equal(net->g.pool_level, 40000);
+    assert_int_equal(net->g.in_flight, 20);
+    assert_int_equal(net->g.rss_bytes, (50u << 20) + (1u << 20));
+    assert_true(net->g.cpu_proc_all_pct == 45);
+    assert_true(net->g.cpu_proc_pct == 60);
+    assert_true(net->g.target_rate == 2000);
+    assert_int_equal(net->g.cores, 2);
+    free(net);
+    free(trk);
+}
+
+static void test_merge_later_seq_takes_gauges(void **state)
+{
+    (void)state;
+    struct stats_interval *total = new_interval(), *s1 = healthy(1), *s2 = healthy(2);
+
+    s2->g.pool_level = 123;
+    s2->g.head_block = 77;
+    stats_merge(total, s1); /* fresh total: a copy */
+    assert_int_equal(total->seq, 1);
+    assert_int_equal(total->g.pool_level, 40000);
+    assert_int_equal(total->t0_ns, s1->t0_ns);
+    assert_int_equal(total->wall_ms, s1->wall_ms);
+    stats_merge(total, s2);
+    assert_int_equal(total->seq, 2);
+    assert_int_equal(total->g.pool_level, 123);
+    assert_int_equal(total->g.head_block, 77);
+    assert_int_equal(total->t0_ns, s1->t0_ns);
+    assert_int_equal(total->t1_ns, s2->t1_ns);
+    assert_int_equal(total->wall_ms, s2->wall_ms);
+    assert_int_equal(total->c.sent, 4000);
+    /* An older interval adds its counts but not its gauges. */
+    stats_merge(total, s1);
+    assert_int_equal(total->seq, 2);
+    assert_int_equal(total->g.pool_level, 123);
+    assert_int_equal(total->c.sent, 6000);
+    /* A part with no bounds leaves the bounds alone. */
+    stats_init(s1);
+    s1->seq = 2;
+    stats_merge(total, s1);
+    assert_int_equal(total->t0_ns, UINT64_C(1000000000));
+    assert_int_equal(total->t1_ns, UINT64_C(3000000000));
+    free(total);
+    free(s1);
+    free(s2);
+}
+
+static void test_verdict_ok_and_idle(void **state)
+{
+    (void)state;
+    struct stats_interval *prev = healthy(1), *s = healthy(2);
+    char reason[96];
+
+    assert_int_equal(judge(s, prev, 0, reason), STATS_OK);
+    assert_string_equal(reason, "keeping up");
+    assert_int_equal(judge(s, NULL, 0, reason), STATS_OK);
+    stats_init(s);
+    assert_int_equal(judge(s, NULL, 0, reason), STATS_OK);
+    assert_string_equal(reason, "idle");
+    free(prev);
+    free(s);
+}
+
+static void test_verdict_beacon_cpu(void **state)
+{
+    (void)state;
+    struct stats_interval *s = healthy(2);
+    char reason[96];
+
+    s->g.cpu_proc_all_pct = 89.9;
+    assert_int_equal(judge(s, NULL, 0, reason), STATS_OK);
+    s->g.cpu_proc_all_pct = STATS_CPU_BOUND_PCT;
+    assert_int_equal(judge(s, NULL, 0, reason), STATS_BEACON_BOUND);
+    assert_non_null(strstr(reason, "CPU 90%"));
+    free(s);
+}
+
+static void test_verdict_beacon_pool_and_drops(void **state)
+{
+    (void)state;
+    struct stats_interval *s = healthy(2);
+    char reason[96];
+
+    s->c.pool_empty = 12;
+    assert_int_equal(judge(s, NULL, 0, reason), STATS_BEACON_BOUND);
+    assert_non_null(strstr(reason, "pool ran empty 12"));
+    s->c.pool_empty = 0;
+    s->c.dropped = 40;
+    assert_int_equal(judge(s, NULL, 0, reason), STATS_BEACON_BOUND);
+    assert_non_null(strstr(reason, "40 due transactions dropped"));
+    free(s);
+}
+
+static void test_verdict_beacon_lateness(void **state)
+{
+    (void)state;
+    struct stats_interval *prev = healthy(1), *s = healthy(2);
+    const uint64_t ms = 1000000;
+    char reason[96];
+
+    /* Falling behind: p99 5 ms, then 50 ms. */
+    hist_reset(&prev->lateness);
+    hist_record_n(&prev->lateness, 5 * ms, 2000);
+    hist_reset(&s->lateness);
+    hist_record_n(&s->lateness, 50 * ms, 2000);
+    assert_int_equal(judge(s, prev, ms, reason), STATS_BEACON_BOUND);
+    assert_non_null(strstr(reason, "p99 lateness 50.0ms, up from 5.00ms"));
+    /* late_ns 0 means 1 ms. */
+    assert_int_equal(judge(s, prev, 0, reason), STATS_BEACON_BOUND);
+    /* No trend without the previous interval. */
+    assert_int_equal(judge(s, NULL, ms, reason), STATS_OK);
+    /* High but not growing by more than late_ns: jitter. */
+    hist_reset(&prev->lateness);
+    hist_record_n(&prev->lateness, 49500000, 2000);
+    assert_int_equal(judge(s, prev, ms, reason), STATS_OK);
+    /* Growing, but still under the threshold. */
+    hist_reset(&prev->lateness);
+    hist_record_n(&prev->lateness, 100000, 2000);
+    hist_reset(&s->lateness);
+    hist_record_n(&s->lateness, 900000, 2000);
+    assert_int_equal(judge(s, prev, ms, reason), STATS_OK);
+    /* Only the top 1 % late still counts (it is the p99). */
+    hist_record_n(&s->lateness, 30 * ms, 100);
+    assert_int_equal(judge(s, prev, ms, reason), STATS_BEACON_BOUND);
+    /* A previous interval that recorded nothing gives no trend. */
+    hist_reset(&prev->lateness);
+    assert_int_equal(judge(s, prev, ms, reason), STATS_OK);
+    free(prev);
+    free(s);
+}
+
+static void test_verdict_node_load_timeouts_lost(void **state)
+{
+    (void)state;
+    struct stats_interval *prev = healthy(1), *s = healthy(2);
+    char reason[96];
+
+    s->c.rejected[STATS_REJ_BUSY] = 15;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    assert_non_null(strstr(reason, "refused 15 for load"));
+    s->c.rejected[STATS_REJ_BUSY] = 0;
+    s->c.rejected[STATS_REJ_TAPOS] = 15; /* not a load signal */
+    assert_int_equal(judge(s, prev, 0, reason), STATS_OK);
+    s->c.timeouts = 18;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    assert_non_null(strstr(reason, "18 acks timed out"));
+    s->c.timeouts = 0;
+    s->c.lost = 5;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    assert_non_null(strstr(reason, "5 accepted but expired"));
+    free(prev);
+    free(s);
+}
+
+static void test_verdict_node_confirmation(void **state)
+{
+    (void)state;
+    struct stats_interval *prev = healthy(1), *s = healthy(2);
+    char reason[96];
+
+    /* A node confirming a quarter of what it accepts, backlog growing. */
+    prev->c.confirmed = s->c.confirmed = 500;
+    s->g.unconfirmed = 10000;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    assert_non_null(strstr(reason, "confirmed 25% of accepted, 10000 waiting"));
+    /* The window may be one interval. */
+    assert_int_equal(judge(s, NULL, 0, reason), STATS_NODE_BOUND);
+    /* A backlog of at most two blocks' worth (here 2 * 4000 / 2): not
+     * judged, it may be a window that missed a block. */
+    s->g.unconfirmed = 4000;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_OK);
+    s->g.unconfirmed = 4001;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    /* A window short of blocks raises the bar: one block, 2 * 4000. */
+    prev->c.blocks = 0;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_OK);
+    s->g.unconfirmed = 8001;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    prev->c.blocks = 1;
+    s->g.unconfirmed = 10000;
+    /* No block in the window: nothing to judge by. */
+    prev->c.blocks = s->c.blocks = 0;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_OK);
+    s->c.blocks = 1;
+    /* Exactly 90 % is enough. */
+    prev->c.confirmed = s->c.confirmed = 1800;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_OK);
+    prev->c.confirmed = 1799;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    /* Too few accepted to judge. */
+    prev->c.accepted = 0;
+    prev->c.confirmed = s->c.confirmed = 0;
+    s->c.accepted = STATS_CONFIRM_MIN_TX - 1;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_OK);
+    s->c.accepted = STATS_CONFIRM_MIN_TX;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    free(prev);
+    free(s);
+}
+
+/* The rules hold for a whole run (the engine judges its total too). */
+static void test_verdict_run_total(void **state)
+{
+    (void)state;
+    struct stats_interval *total = new_interval(), *s = healthy(1);
+    char reason[96];
+
+    for (uint64_t i = 1; i <= 60; i++) {
+        s->seq = i;
+        s->c.blocks = i % 3 == 0; /* a block every 3 s */
+        s->c.confirmed = s->c.blocks ? 6000 : 0;
+        s->g.unconfirmed = 2000 * (i % 3);
+        stats_merge(total, s);
+    }
+    assert_int_equal(total->c.accepted, 120000);
+    assert_int_equal(total->c.confirmed, 120000);
+    assert_int_equal(judge(total, NULL, 0, reason), STATS_OK);
+    /* Half confirmed, half still waiting at the end. */
+    total->c.confirmed = 60000;
+    total->g.unconfirmed = 60000;
+    assert_int_equal(judge(total, NULL, 0, reason), STATS_NODE_BOUND);
+    assert_non_null(strstr(reason, "confirmed 50% of accepted, 60000 waiting"));
+    /* Per second, that run never looked node-bound either. */
+    for (uint64_t i = 2; i <= 6; i++) {
+        struct stats_interval *a = healthy(i - 1), *b = healthy(i);
+        a->c.blocks = (i - 1) % 3 == 0;
+        a->c.confirmed = a->c.blocks ? 6000 : 0;
+        b->c.blocks = i % 3 == 0;
+        b->c.confirmed = b->c.blocks ? 6000 : 0;
+        b->g.unconfirmed = 2000 * (i % 3);
+        assert_int_equal(judge(b, a, 0, reason), STATS_OK);
+        free(a);
+        free(b);
+    }
+    free(total);
+    free(s);
+}
+
+static void test_verdict_beacon_before_node(void **state)
+{
+    (void)state;
+    struct stats_interval *prev = healthy(1), *s = healthy(2);
+    char reason[96];
+
+    s->c.rejected[STATS_REJ_BUSY] = 1;
+    s->c.timeouts = 1;
+    s->c.confirmed = 0;
+    s->g.unconfirmed = 100000;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    s->c.pool_empty = 1;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_BEACON_BOUND);
+    assert_non_null(strstr(reason, "pool"));
+    s->c.pool_empty = 0;
+    s->g.cpu_proc_all_pct = 99;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_BEACON_BOUND);
+    assert_non_null(strstr(reason, "CPU"));
+    free(prev);
+    free(s);
+}
+
+/* Renders s as JSON and parses it back; the caller frees *root. */
+static const struct jv *json_of(const struct stats_interval *s, double t, const char *verdict,
+                                const char *reason, struct jv **root, struct sbuf *out)
+{
+    char err[ERR_LEN];
+
+    sbuf_init(out);
+    stats_render_json(out, s, t, verdict, reason);
+    assert_false(out->overflow);
+    assert_null(memchr(out->buf, '\n', out->len));
+    *root = jv_parse(out->buf, out->len, JV_MAX_DEPTH, err);
+    if (*root == NULL)
+        fail_msg("invalid JSON (%s): %s", err, out->buf);
+    assert_int_equal(jv_type(*root), JV_OBJECT);
+    return *root;
+}
+
+static uint64_t u64_at(const struct jv *o, const char *k)
+{
+    uint64_t v;
+    char err[ERR_LEN];
+
+    if (jv_uint64(jv_get(o, k), UINT64_MAX, &v, err) < 0)
+        fail_msg("%s: %s", k, err);
+    return v;
+}
+
+static void test_json_line(void **state)
+{
+    (void)state;
+    struct stats_interval *s = healthy(12);
+    struct jv *root;
+    struct sbuf out;
+    const struct jv *o, *h;
+    static const char *const keys[] = {
+        "seq", "t", "dur", "wall_ms", "offered", "sent", "sent_ops", "accepted", "accepted_ops",
+        "rejected", "rejected_total", "timeouts", "conn_errors", "late", "dropped", "pool_empty",
+        "confirmed", "confirmed_ops", "lost", "blocks", "block_txs", "block_bytes", "head_block",
+        "irreversible_block", "pool", "in_flight", "unconfirmed", "target_rate", "cpu", "cpu_all",
+        "cpu_host", "rss_bytes", "cores", "ack_ms", "inclusion_ms", "lateness_ms", "verdict",
+        "reason",
+    };
+
+    s->c.rejected[STATS_REJ_DUPLICATE] = 2;
+    s->c.rejected[STATS_REJ_BUSY] = 3;
+    s->c.timeouts = 4;
+    hist_reset(&s->ack);
+    hist_record(&s->ack, 1234567); /* one value: every percentile is it */
+    hist_reset(&s->lateness);
+    o = json_of(s, 12.0, "ok", "keeping \"up\"\n", &root, &out);
+    assert_int_equal(jv_len(o), sizeof keys / sizeof keys[0]);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (jv_get(o, keys[i]) == NULL)
+            fail_msg("key %s missing in %s", keys[i], out.buf);
+    assert_int_equal(u64_at(o, "seq"), 12);
+    assert_int_equal(u64_at(o, "offered"), 2000);
+    assert_int_equal(u64_at(o, "pool"), 40000);
+    assert_int_equal(u64_at(o, "rejected_total"), 5);
+    assert_int_equal(u64_at(jv_get(o, "rejected"), "duplicate"), 2);
+    assert_int_equal(u64_at(jv_get(o, "rejected"), "busy"), 3);
+    assert_int_equal(jv_len(jv_get(o, "rejected")), STATS_REJ_COUNT);
+    assert_int_equal(u64_at(o, "timeouts"), 4);
+    assert_string_equal(jv_str(jv_get(o, "verdict"), NULL), "ok");
+    assert_string_equal(jv_str(jv_get(o, "reason"), NULL), "keeping \"up\"\n");
+    /* ns -> ms, three decimals, rounded up to the microsecond. */
+    assert_non_null(strstr(out.buf, "\"ack_ms\":{\"n\":1,\"p50\":1.235,\"p90\":1.235,"
+                                     "\"p99\":1.235,\"max\":1.235}"));
+    assert_non_null(strstr(out.buf, "\"lateness_ms\":{\"n\":0,\"p50\":0.000,\"p90\":0.000,"
+                                     "\"p99\":0.000,\"max\":0.000}"));
+    assert_non_null(strstr(out.buf, "\"t\":12.000,\"dur\":1.000,"));
+    assert_non_null(strstr(out.buf, "\"cpu\":60.0,\"cpu_all\":30.0,\"cpu_host\":40.0,"));
+    h = jv_get(o, "inclusion_ms");
+    assert_int_equal(u64_at(h, "n"), 2000);
+    assert_int_equal(jv_type(jv_get(h, "p99")), JV_REAL);
+    jv_free(root);
+    sbuf_free(&out);
+    free(s);
+}
+
+static void test_json_line_odd_values(void **state)
+{
+    (void)state;
+    struct stats_interval *s = new_interval();
+    struct jv *root;
+    struct sbuf out;
+    const struct jv *o;
+
+    /* Empty interval, NaN time, no verdict, a huge lateness. */
+    hist_record(&s->lateness, UINT64_C(5000000000000));
+    s->g.cpu_proc_pct = NAN;
+    o = json_of(s, INFINITY, NULL, NULL, &root, &out);
+    assert_int_equal(jv_type(jv_get(o, "t")), JV_NULL);
+    assert_int_equal(jv_type(jv_get(o, "cpu")), JV_NULL);
+    assert_int_equal(jv_type(jv_get(o, "verdict")), JV_NULL);
+    assert_int_equal(jv_type(jv_get(o, "reason")), JV_NULL);
+    assert_non_null(strstr(out.buf, "\"max\":5000000.000}"));
+    jv_free(root);
+    sbuf_free(&out);
+    free(s);
+}
+
+static void test_human_line(void **state)
+{
+    (void)state;
+    struct stats_interval *s = healthy(12);
+    struct sbuf out;
+
+    s->c.rejected[STATS_REJ_TAPOS] = 1;
+    s->c.conn_errors = 1;
+    s->c.accepted = 1998;
+    s->c.confirmed = 2005;
+    hist_reset(&s->ack);
+    hist_record(&s->ack, 3100000);
+    hist_reset(&s->inclusion);
+    hist_record(&s->inclusion, UINT64_C(2900000000));
+    hist_reset(&s->lateness);
+    hist_record(&s->lateness, 180000);
+    sbuf_init(&out);
+    stats_render_line(&out, s, 12.0, "ok");
+    assert_string_equal(out.buf, "12s  offered 2000/s sent 2000 acc 1998 conf 2005 err 2 | pool 40000 "
+                                 "cpu 30% host 40% | ack p99 3.10ms incl p99 2.90s "
+                                 "late p99 180µs | ok");
+    /* Empty histograms, drops and losses, no verdict, no interval length. */
+    sbuf_reset(&out);
+    hist_reset(&s->ack);
+    hist_reset(&s->lateness);
+    hist_record(&s->inclusion, 999);
+    s->c.dropped = 3;
+    s->c.lost = 4;
+    s->t1_ns = s->t0_ns;
+    s->c.offered = 1500;
+    stats_render_line(&out, s, 13.4, NULL);
+    assert_non_null(strstr(out.buf, "13s  offered 1500 sent"));
+    assert_non_null(strstr(out.buf, " drop 3 lost 4 | "));
+    assert_non_null(strstr(out.buf, "ack p99 - incl p99 2.90s late p99 -"));
+    assert_null(strchr(out.buf, '\n'));
+    assert_null(strstr(out.buf, "| ok"));
+    /* The small end of the scale. */
+    sbuf_reset(&out);
+    hist_reset(&s->ack);
+    hist_record(&s->ack, 999);
+    hist_reset(&s->lateness);
+    hist_record(&s->lateness, 1500);
+    stats_render_line(&out, s, 0, NULL);
+    assert_non_null(strstr(out.buf, "ack p99 999ns"));
+    assert_non_null(strstr(out.buf, "late p99 1.50µs"));
+    sbuf_free(&out);
+    free(s);
+}
+
+static void test_summary(void **state)
+{
+    (void)state;
+    struct stats_interval *total = new_interval(), *s = healthy(1);
+    struct sbuf out;
+
+    for (uint64_t i = 1; i <= 10; i++) {
+        s->seq = i;
+        s->g.head_block = 100 + i;
+        stats_merge(total, s);
+    }
+    total->c.rejected[STATS_REJ_TAPOS] = 3;
+    total->c.rejected[STATS_REJ_BALANCE] = 2;
+    sbuf_init(&out);
+    stats_render_summary(&out, total, 10.0);
+    assert_false(out.overflow);
+    assert_non_null(strstr(out.buf, "summary: 10.0 s\n"));
+    assert_non_null(strstr(out.buf, "offered    20000 (2000.0 tx/s)\n"));
+    assert_non_null(strstr(out.buf, "accepted   20000 (100.00% of sent"));
+    assert_non_null(strstr(out.buf, "confirmed  20000 (2000.0 tx/s"));
+    assert_non_null(strstr(out.buf, "rejected   5: tapos 3, balance 2\n"));
+    assert_non_null(strstr(out.buf, "ack        p50 3.00ms"));
+    assert_non_null(strstr(out.buf, "(20000 values)"));
+    assert_non_null(strstr(out.buf, "head block 110,"));
+    assert_int_equal(out.buf[out.len - 1], '\n');
+    /* An empty run still renders. */
+    sbuf_reset(&out);
+    stats_init(total);
+    stats_render_summary(&out, total, 0);
+    assert_non_null(strstr(out.buf, "none recorded"));
+    assert_non_null(strstr(out.buf, "rejected   0\n"));
+    sbuf_free(&out);
+    free(total);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_init_empties),
+        cmocka_unit_test(test_merge_counters_and_hists),
+        cmocka_unit_test(test_merge_same_seq_combines_gauges),
+        cmocka_unit_test(test_merge_later_seq_takes_gauges),
+        cmocka_unit_test(test_verdict_ok_and_idle),
+        cmocka_unit_test(test_verdict_beacon_cpu),
+        cmocka_unit_test(test_verdict_beacon_pool_and_drops),
+        cmocka_unit_test(test_verdict_beacon_lateness),
+        cmocka_unit_test(test_verdict_node_load_timeouts_lost),
+        cmocka_unit_test(test_verdict_node_confirmation),
+        cmocka_unit_test(test_verdict_run_total),
+        cmocka_unit_test(test_verdict_beacon_before_node),
+        cmocka_unit_test(test_json_line),
+        cmocka_unit_test(test_json_line_odd_values),
+        cmocka_unit_test(test_human_line),
+        cmocka_unit_test(test_summary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
