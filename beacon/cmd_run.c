@@ -67,6 +67,23 @@ static void run_on_event(void *user, const char *text)
     fprintf(stderr, "beacon: %s\n", text);
 }
 
+/* The proof that the beacon is not the bottleneck, in CPU per transaction:
+ * the send path must stay far below what signing costs. */
+static void run_print_cpu(const struct engine *e)
+{
+    struct engine_cpu cpu;
+    double send_us, sign_us;
+
+    engine_cpu(e, &cpu);
+    send_us = cpu.sent_count ? (double)cpu.send_ns / 1e3 / (double)cpu.sent_count : 0;
+    sign_us = cpu.signed_count ? (double)cpu.sign_ns / 1e3 / (double)cpu.signed_count : 0;
+    printf("cpu per transaction: send path %.2f us (%llu sent), signing %.2f us (%llu signed)%s\n",
+           send_us, (unsigned long long)cpu.sent_count, sign_us,
+           (unsigned long long)cpu.signed_count, sign_us > 0 ? "" : "");
+    if (sign_us > 0 && send_us > 0)
+        printf("send path / signing CPU per transaction: %.3f\n", send_us / sign_us);
+}
+
 static void run_usage(FILE *f)
 {
     fputs(
@@ -83,6 +100,9 @@ static void run_usage(FILE *f)
         "  --connections-per-node K   connections to each node (default 1)\n"
         "  --spread MODE              round-robin (default), single (first node only), or\n"
         "                             weights:W1,W2,... (one weight per --node)\n"
+        "  --follow first|all         confirmations from the first node (default; a network's\n"
+        "                             nodes share blocks) or from every node (devnodes, which\n"
+        "                             do not relay to each other)\n"
         "  --insecure                 wss:// without certificate checks (self-signed testnets)\n"
         "  --ca-file FILE             extra CA bundle for wss://\n"
         "rate:\n"
@@ -149,7 +169,7 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
 {
     enum { O_NODE = 256, O_ACCOUNTS, O_CONNS, O_SPREAD, O_INSECURE, O_CA, O_RATE, O_DURATION,
            O_RAMP, O_STEPS, O_WINDOW, O_DROP, O_LATE, O_ACK, O_DRAIN, O_MIX, O_OPS, O_AMOUNT,
-           O_SELL, O_RECV, O_SEED, O_THREADS, O_AHEAD, O_EXPIRE, O_JSON, O_QUIET };
+           O_SELL, O_RECV, O_SEED, O_THREADS, O_AHEAD, O_EXPIRE, O_JSON, O_QUIET, O_FOLLOW };
     static const struct option longopts[] = {
         {"node", 1, 0, O_NODE}, {"accounts", 1, 0, O_ACCOUNTS},
         {"connections-per-node", 1, 0, O_CONNS}, {"spread", 1, 0, O_SPREAD},
@@ -160,7 +180,8 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
         {"ops-per-tx", 1, 0, O_OPS}, {"amount", 1, 0, O_AMOUNT}, {"sell", 1, 0, O_SELL},
         {"receive", 1, 0, O_RECV}, {"seed", 1, 0, O_SEED}, {"threads", 1, 0, O_THREADS},
         {"presign-ahead", 1, 0, O_AHEAD}, {"expire", 1, 0, O_EXPIRE},
-        {"stats-json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, 'h'},
+        {"stats-json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"follow", 1, 0, O_FOLLOW},
+        {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     struct run_rate rates[RATECTL_MAX_SEGS];
     size_t nrates = 0, nweights = 0;
@@ -183,6 +204,11 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
             break;
         case O_SPREAD: rc = run_spread(optarg, cfg, &nweights, err); break;
         case O_INSECURE: cfg->tls_insecure = true; break;
+        case O_FOLLOW:
+            if (strcmp(optarg, "first") != 0 && strcmp(optarg, "all") != 0)
+                return err_set(err, "--follow: expected first or all, got \"%s\"", optarg);
+            cfg->follow_all = strcmp(optarg, "all") == 0;
+            break;
         case O_CA: cfg->ca_file = optarg; break;
         case O_RATE: case O_RAMP: case O_STEPS:
             if (nrates == RATECTL_MAX_SEGS)
@@ -338,6 +364,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "beacon run: %s\n", err);
         goto cleanup;
     }
+    run_print_cpu(e);
     rc = 0;
 cleanup:
     run_engine = NULL;

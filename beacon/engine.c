@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine_impl.h"
@@ -102,8 +103,8 @@ static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *
 {
     const struct engine_config *cfg = &e->cfg;
     struct signer_config scfg = {0};
-    struct tracker_config tcfg = {cfg->nodes[0], cfg->tls_insecure, cfg->ca_file,
-                                  e->chain.max_block_size};
+    struct tracker_config tcfg = {cfg->nodes, cfg->follow_all ? cfg->nnodes : 1,
+                                  cfg->tls_insecure, cfg->ca_file, e->chain.max_block_size};
     struct ratectl_opts ro = {0};
     double peak = 0;
     uint32_t expire;
@@ -348,9 +349,16 @@ static void engine_second(struct engine *e, uint64_t now)
     send_expire(e, now);
 }
 
+static uint64_t engine_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int engine_run(struct engine *e, char *err)
 {
-    uint64_t now = timefmt_mono_ns(), drain_end, sched_end;
+    uint64_t now = timefmt_mono_ns(), drain_end, sched_end, cpu0 = engine_thread_cpu_ns();
     int rc = 0;
 
     e->t0 = now;
@@ -382,6 +390,7 @@ int engine_run(struct engine *e, char *err)
     ratectl_drop_pending(e->rc);
     e->running = false;
     sched_end = timefmt_mono_ns();
+    e->send_cpu_ns = engine_thread_cpu_ns() - cpu0;
     drain_end = timefmt_mono_ns() +
                 (e->cfg.drain_ns ? e->cfg.drain_ns
                                  : (uint64_t)(2 * e->chain.block_interval + 3) * 1000000000u);
@@ -417,8 +426,11 @@ void engine_chain(const struct engine *e, struct engine_chain *out)
     *out = e->info;
 }
 
-void engine_signing(const struct engine *e, uint64_t *cpu_ns, uint64_t *count)
+void engine_cpu(const struct engine *e, struct engine_cpu *out)
 {
-    *cpu_ns = signer_cpu_ns(e->signer);
-    *count = signer_count(e->signer);
+    out->sign_ns = signer_cpu_ns(e->signer);
+    out->signed_count = signer_count(e->signer);
+    out->send_ns = e->send_cpu_ns;
+    out->sent_count = e->total.c.sent;
 }
+

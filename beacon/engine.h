@@ -34,6 +34,7 @@ struct engine_config {
     unsigned conns_per_node;             /* K >= 1 */
     bool tls_insecure;
     const char *ca_file;
+    bool follow_all;                     /* confirmations from every node, not just the first */
 
     const struct keyfile *keys;          /* accounts that pay; borrowed */
     struct ratectl_curve curve;
@@ -100,7 +101,13 @@ struct engine_chain {
 };
 void engine_chain(const struct engine *e, struct engine_chain *out);
 
-/* CPU time spent signing so far, ns, and transactions signed. */
-void engine_signing(const struct engine *e, uint64_t *cpu_ns, uint64_t *count);
+/* Where the beacon's CPU went: signing (all signer threads) and the send
+ * path (the network thread during engine_run: sending, answers, stats),
+ * in ns, with the transactions signed and sent. Call after engine_run. */
+struct engine_cpu {
+    uint64_t sign_ns, signed_count;
+    uint64_t send_ns, sent_count;
+};
+void engine_cpu(const struct engine *e, struct engine_cpu *out);
 
 #endif

@@ -68,6 +68,7 @@ struct engine {
     uint32_t head_time_est;   /* for discarding stale pool items */
     uint64_t stale;           /* pool items discarded as too close to expiry */
     unsigned rejects_logged;  /* bit per stats_reject already logged */
+    uint64_t send_cpu_ns;     /* network thread CPU during engine_run */
     struct stats_interval cur, prev, total;
     uint64_t seq;
     struct ratectl_counters reported; /* cumulative ratectl counts already in intervals */

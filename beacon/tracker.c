@@ -26,6 +26,7 @@
 #define TRACKER_PENDING 256     /* outstanding requests matched by id */
 #define TRACKER_MAX_BEHIND 100  /* blocks fetched to catch up at most */
 #define TRACKER_OUTBOX 512
+#define TRACKER_MAX_LINKS 64
 
 enum tracker_req { REQ_NONE, REQ_SUBSCRIBE, REQ_BLOCK, REQ_DYNPROPS };
 
@@ -37,9 +38,21 @@ struct tracker_note {
     uint64_t due_ns;
 };
 
+/* One followed node: its connection and request bookkeeping. */
+struct tracker_link {
+    struct tracker *t;
+    struct wsc_conn *conn;
+    unsigned index; /* 0 is the primary: TaPoS and head come from it */
+    uint64_t next_id;
+    struct { uint64_t id; enum tracker_req kind; uint32_t num; } pend[TRACKER_PENDING];
+    char *outbox[TRACKER_OUTBOX];
+    size_t out_head, out_n;
+    uint32_t last_fetched;
+};
+
 struct tracker {
     struct tracker_config cfg;
-    char *url;
+    char *url; /* the primary's, for messages */
     pthread_t tid;
     atomic_bool stop;
 
@@ -50,6 +63,7 @@ struct tracker {
     pthread_mutex_t lock; /* guards everything below it */
     struct tracker_note *shared;
     size_t sn, scap;
+    size_t applying; /* notes taken from shared, not yet in the map */
     struct stats_interval acc;
     struct {
         uint32_t num;
@@ -63,13 +77,9 @@ struct tracker {
 
     /* tracker thread only */
     struct wsc *w;
-    struct wsc_conn *conn;
+    struct tracker_link *links;
+    size_t nlinks;
     struct txmap *map;
-    uint64_t next_id;
-    struct { uint64_t id; enum tracker_req kind; uint32_t num; } pend[TRACKER_PENDING];
-    char *outbox[TRACKER_OUTBOX];
-    size_t out_head, out_n;
-    uint32_t last_fetched;
     struct stats_interval local; /* per-block scratch, merged into acc */
     struct tx tx;
     uint8_t *packed;
@@ -77,14 +87,14 @@ struct tracker {
 };
 
 /* Records the last problem as "URL: what" (truncated to fit). */
-static void tracker_set_status(struct tracker *t, const char *what)
+static void tracker_set_status(struct tracker *t, const char *url, const char *what)
 {
     char text[ERR_LEN];
-    size_t n = strlen(t->url);
+    size_t n = strlen(url);
 
     if (n > ERR_LEN / 2)
         n = ERR_LEN / 2;
-    memcpy(text, t->url, n);
+    memcpy(text, url, n);
     text[n] = '\0';
     strncat(text, ": ", ERR_LEN - strlen(text) - 1);
     strncat(text, what, ERR_LEN - strlen(text) - 1);
@@ -94,7 +104,7 @@ static void tracker_set_status(struct tracker *t, const char *what)
 }
 
 /* Queues a request; it is written when the connection is writable. */
-static void tracker_request(struct tracker *t, enum tracker_req kind, uint32_t num,
+static void tracker_request(struct tracker_link *t, enum tracker_req kind, uint32_t num,
                             const char *method, const char *params)
 {
     uint64_t id = ++t->next_id;
@@ -117,7 +127,7 @@ static void tracker_request(struct tracker *t, enum tracker_req kind, uint32_t n
     wsc_want_write(t->conn);
 }
 
-static void tracker_drop_outbox(struct tracker *t)
+static void tracker_drop_outbox(struct tracker_link *t)
 {
     while (t->out_n > 0) {
         free(t->outbox[t->out_head]);
@@ -128,9 +138,9 @@ static void tracker_drop_outbox(struct tracker *t)
 
 static void tracker_on_open(void *user, struct wsc_conn *c)
 {
-    struct tracker *t = user;
+    struct tracker_link *t = wsc_conn_tag(c);
     char params[16];
-    (void)c;
+    (void)user;
 
     tracker_drop_outbox(t);
     snprintf(params, sizeof params, "[%d]", TRACKER_CB);
@@ -140,15 +150,16 @@ static void tracker_on_open(void *user, struct wsc_conn *c)
 
 static void tracker_on_close(void *user, struct wsc_conn *c, const char *reason)
 {
-    struct tracker *t = user;
-    (void)c;
-    tracker_drop_outbox(t);
-    tracker_set_status(t, reason);
+    struct tracker_link *l = wsc_conn_tag(c);
+    (void)user;
+    tracker_drop_outbox(l);
+    tracker_set_status(l->t, wsc_conn_url(c), reason);
 }
 
 static void tracker_on_writable(void *user, struct wsc_conn *c)
 {
-    struct tracker *t = user;
+    struct tracker_link *t = wsc_conn_tag(c);
+    (void)user;
 
     while (t->out_n > 0) {
         char *msg = t->outbox[t->out_head];
@@ -171,30 +182,35 @@ static void tracker_on_timer(void *user)
 }
 
 /* A block id arrived in a notice: remember it and fetch what we missed. */
-static void tracker_on_block_id(struct tracker *t, const uint8_t id[TX_BLOCK_ID_LEN])
+static void tracker_on_block_id(struct tracker_link *l, const uint8_t id[TX_BLOCK_ID_LEN])
 {
+    struct tracker *t = l->t;
     uint32_t num = tx_block_num(id), from;
     char params[24];
 
-    pthread_mutex_lock(&t->lock);
-    t->ring[num % TRACKER_RING].num = num;
-    memcpy(t->ring[num % TRACKER_RING].id, id, TX_BLOCK_ID_LEN);
-    if (num > t->head_num)
-        t->head_num = num;
-    pthread_mutex_unlock(&t->lock);
-    from = t->last_fetched == 0 || num - t->last_fetched > TRACKER_MAX_BEHIND ? num
-                                                                              : t->last_fetched + 1;
+    if (l->index == 0) {
+        pthread_mutex_lock(&t->lock);
+        t->ring[num % TRACKER_RING].num = num;
+        memcpy(t->ring[num % TRACKER_RING].id, id, TX_BLOCK_ID_LEN);
+        if (num > t->head_num)
+            t->head_num = num;
+        pthread_mutex_unlock(&t->lock);
+    }
+    if (num <= l->last_fetched && l->last_fetched - num < TRACKER_MAX_BEHIND)
+        return; /* already fetched (a notice after a get_dynamic_global_properties) */
+    from = l->last_fetched == 0 || num - l->last_fetched > TRACKER_MAX_BEHIND ? num
+                                                                              : l->last_fetched + 1;
     for (uint32_t n = from; n <= num; n++) {
         snprintf(params, sizeof params, "[%u]", n);
-        tracker_request(t, REQ_BLOCK, n, "get_block", params);
+        tracker_request(l, REQ_BLOCK, n, "get_block", params);
     }
-    if (num > t->last_fetched)
-        t->last_fetched = num;
+    l->last_fetched = num;
 }
 
 /* Counts a block's transactions and recognises ours. */
-static void tracker_on_block(struct tracker *t, const struct jv *block, uint32_t num)
+static void tracker_on_block(struct tracker_link *l, const struct jv *block, uint32_t num)
 {
+    struct tracker *t = l->t;
     const struct jv *txs = jv_get(block, "transactions");
     const char *ts = jv_str(jv_get(block, "timestamp"), NULL);
     uint64_t now = timefmt_mono_ns();
@@ -241,7 +257,7 @@ static void tracker_on_block(struct tracker *t, const struct jv *block, uint32_t
     atomic_store(&t->unconfirmed, txmap_size(t->map));
     pthread_mutex_lock(&t->lock);
     stats_merge(&t->acc, &t->local);
-    if (btime != 0 && num >= t->head_num) {
+    if (btime != 0 && l->index == 0 && num >= t->head_num) {
         t->head_time = btime;
         t->head_seen_ns = now;
         t->have_block = true;
@@ -249,8 +265,9 @@ static void tracker_on_block(struct tracker *t, const struct jv *block, uint32_t
     pthread_mutex_unlock(&t->lock);
 }
 
-static void tracker_on_dynprops(struct tracker *t, const struct jv *res)
+static void tracker_on_dynprops(struct tracker_link *l, const struct jv *res)
 {
+    struct tracker *t = l->t;
     uint64_t lib = 0, head = 0;
     uint32_t time = 0;
     const char *ts = jv_str(jv_get(res, "time"), NULL);
@@ -262,7 +279,9 @@ static void tracker_on_dynprops(struct tracker *t, const struct jv *res)
     if (ts != NULL)
         timefmt_parse(&time, ts, strlen(ts), NULL);
     if (hid != NULL && hex_decode_exact(id, TX_BLOCK_ID_LEN, hid, strlen(hid), NULL) == 0)
-        tracker_on_block_id(t, id);
+        tracker_on_block_id(l, id);
+    if (l->index != 0)
+        return;
     pthread_mutex_lock(&t->lock);
     t->lib_num = (uint32_t)lib;
     if (time != 0 && head >= t->head_num) {
@@ -275,17 +294,17 @@ static void tracker_on_dynprops(struct tracker *t, const struct jv *res)
 
 static void tracker_on_message(void *user, struct wsc_conn *c, const char *msg, size_t len)
 {
-    struct tracker *t = user;
+    struct tracker_link *t = wsc_conn_tag(c);
     struct reply rep;
     struct jv *root;
     const struct jv *res;
     char err[ERR_LEN];
-    (void)c;
+    (void)user;
 
     if (reply_parse(&rep, msg, len, err) < 0)
         return;
     if (rep.kind == REPLY_ERROR) {
-        tracker_set_status(t, rep.message);
+        tracker_set_status(t->t, wsc_conn_url(c), rep.message);
         return;
     }
     if (rep.kind == REPLY_NOTICE && rep.notice_cb != TRACKER_CB)
@@ -336,6 +355,7 @@ static void tracker_apply_notes(struct tracker *t, struct tracker_note **buf, si
     t->shared = *buf;
     t->scap = *cap;
     t->sn = 0;
+    t->applying = n;
     *buf = mine;
     *cap = mycap;
     pthread_mutex_unlock(&t->lock);
@@ -347,6 +367,9 @@ static void tracker_apply_notes(struct tracker *t, struct tracker_note **buf, si
             txmap_put(t->map, note->txid, note->expiration, note->due_ns, note->nops);
     }
     atomic_store(&t->unconfirmed, txmap_size(t->map));
+    pthread_mutex_lock(&t->lock);
+    t->applying = 0;
+    pthread_mutex_unlock(&t->lock);
 }
 
 static void *tracker_main(void *arg)
@@ -362,8 +385,11 @@ static void *tracker_main(void *arg)
         wsc_service(t->w, 20);
         tracker_apply_notes(t, &buf, &cap);
         now = timefmt_mono_ns();
-        if (now >= next_props && wsc_conn_is_open(t->conn)) {
-            tracker_request(t, REQ_DYNPROPS, 0, "get_dynamic_global_properties", "[]");
+        if (now >= next_props) {
+            for (size_t i = 0; i < t->nlinks; i++)
+                if (wsc_conn_is_open(t->links[i].conn))
+                    tracker_request(&t->links[i], REQ_DYNPROPS, 0,
+                                    "get_dynamic_global_properties", "[]");
             next_props = now + 1000000000u;
         }
     }
@@ -376,21 +402,31 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
     struct wsc_config wcfg = {.tls_insecure = cfg->tls_insecure, .ca_file = cfg->ca_file};
     struct tracker *t = calloc(1, sizeof *t);
 
-    if (t == NULL || (t->url = strdup(cfg->url)) == NULL || (t->map = txmap_new()) == NULL) {
+    if (cfg->nurls == 0 || cfg->nurls > TRACKER_MAX_LINKS) {
+        err_set(err, "the tracker follows 1..%d nodes", TRACKER_MAX_LINKS);
+        free(t);
+        return NULL;
+    }
+    if (t == NULL || (t->url = strdup(cfg->urls[0])) == NULL || (t->map = txmap_new()) == NULL ||
+        (t->links = calloc(cfg->nurls, sizeof *t->links)) == NULL) {
         err_set(err, "out of memory");
         goto fail;
     }
     t->cfg = *cfg;
-    t->cfg.url = t->url;
     pthread_mutex_init(&t->lock, NULL);
     stats_init(&t->acc);
     tx_init(&t->tx);
     t->w = wsc_new(&wcfg, &tracker_cb, t, err);
     if (t->w == NULL)
         goto fail;
-    t->conn = wsc_connect(t->w, t->url, t, err);
-    if (t->conn == NULL)
-        goto fail;
+    for (; t->nlinks < cfg->nurls; t->nlinks++) {
+        struct tracker_link *l = &t->links[t->nlinks];
+        l->t = t;
+        l->index = (unsigned)t->nlinks;
+        l->conn = wsc_connect(t->w, cfg->urls[t->nlinks], l, err);
+        if (l->conn == NULL)
+            goto fail;
+    }
     if (pthread_create(&t->tid, NULL, tracker_main, t) != 0) {
         err_set(err, "cannot start the tracker thread");
         goto fail;
@@ -399,6 +435,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
 fail:
     if (t != NULL) {
         wsc_free(t->w);
+        free(t->links);
         txmap_free(t->map);
         tx_clear(&t->tx);
         free(t->url);
@@ -414,8 +451,10 @@ void tracker_free(struct tracker *t)
     atomic_store(&t->stop, true);
     wsc_wake(t->w);
     pthread_join(t->tid, NULL);
-    tracker_drop_outbox(t);
+    for (size_t i = 0; i < t->nlinks; i++)
+        tracker_drop_outbox(&t->links[i]);
     wsc_free(t->w);
+    free(t->links);
     txmap_free(t->map);
     tx_clear(&t->tx);
     free(t->packed);
@@ -520,7 +559,15 @@ bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_
 
 uint64_t tracker_unconfirmed(struct tracker *t)
 {
-    return atomic_load(&t->unconfirmed);
+    size_t handed;
+
+    /* Notes still buffered or handed over but not yet applied are
+     * unconfirmed too: without them a drain could end just before the
+     * last transactions reach the map. */
+    pthread_mutex_lock(&t->lock);
+    handed = t->sn + t->applying;
+    pthread_mutex_unlock(&t->lock);
+    return atomic_load(&t->unconfirmed) + handed + t->pn;
 }
 
 int tracker_status(struct tracker *t, char *err)

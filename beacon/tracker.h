@@ -20,7 +20,13 @@
 struct tracker;
 
 struct tracker_config {
-    const char *url;      /* node to follow */
+    /* Nodes to follow (borrowed). The first is the primary: TaPoS, head and
+     * irreversible block come from it. Following more than one counts a
+     * transaction at its first sighting in any of them: for devnodes, which
+     * do not relay to each other; a real network's nodes all show the same
+     * blocks, so following the first is enough there. */
+    const char *const *urls;
+    size_t nurls;
     bool tls_insecure;
     const char *ca_file;
     uint32_t max_block_size; /* for fullness */
@@ -50,7 +56,8 @@ void tracker_take(struct tracker *t, struct stats_interval *dst);
  * while no block has been seen yet. Thread-safe. */
 bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_t *head_time);
 
-/* Transactions sent and not yet confirmed, rejected or lost. */
+/* Transactions sent and not yet confirmed, rejected or lost (counting
+ * notes not yet applied). Call it from the network thread. */
 uint64_t tracker_unconfirmed(struct tracker *t);
 /* Copies the last connection problem into err and returns -1, or 0. */
 int tracker_status(struct tracker *t, char *err);

@@ -3,18 +3,29 @@
  *
  * One struct wsc owns one libwebsockets context and is driven by ONE thread
  * (the beacon's network thread): every function here except wsc_wake must
- * be called on that thread, and every callback runs on it.
+ * be called on that thread, and every callback runs on it, inside
+ * wsc_service.
  *
  * Connections reconnect by themselves with exponential backoff (100 ms
  * doubling to 5 s, with jitter) until wsc_close or wsc_free; on_close reports
- * each loss with a reason, on_open each (re)connection.
+ * each loss with a reason, on_open each (re)connection. Reasons include
+ * "connection refused or unreachable" (lws 4.1 does not tell the two
+ * apart), "cannot resolve HOST: ...", "TLS handshake failed: self-signed
+ * certificate", "closed by peer (code 1009: ...)", "connection lost (closed
+ * without a close frame)", "received message over max_frame (...)".
  *
  * Sending: frames are queued by the caller's code, not here. When a
  * connection can take data, on_writable runs; it calls wsc_send for each
- * frame until wsc_send returns WSC_FULL (the socket is choked: stop and
- * wait for the next on_writable) or it has nothing due. wsc_send copies the
- * text into a per-connection buffer with the headroom libwebsockets needs,
- * so the caller's frame memory can be reused at once. */
+ * frame until wsc_send returns WSC_FULL (the socket is choked: stop; the
+ * next on_writable is already requested) or it has nothing due. wsc_send
+ * copies the text into a per-connection buffer with the headroom
+ * libwebsockets needs, so the caller's frame memory can be reused at once;
+ * nothing is allocated per frame once the buffer has grown to the largest
+ * frame. Several frames sent in one callback leave in as few TCP segments
+ * as possible and are all flushed when the callback returns.
+ *
+ * libwebsockets logs errors only; its TLS verdicts end up in on_close
+ * reasons instead of the log. */
 #ifndef BSS_WSC_H
 #define BSS_WSC_H
 
@@ -38,56 +49,74 @@ struct wsc_callbacks {
     /* One complete text message (fragments reassembled), len bytes, NUL-terminated. */
     void (*on_message)(void *user, struct wsc_conn *c, const char *msg, size_t len);
     /* The connection failed or was lost; reason names it (for logs and
-     * counters). A reconnect is scheduled unless the connection was closed. */
+     * counters). A reconnect is scheduled unless the callback calls
+     * wsc_close(c). Not called for a connection closed with wsc_close. */
     void (*on_close)(void *user, struct wsc_conn *c, const char *reason);
     /* The connection can take data (after wsc_want_write). */
     void (*on_writable)(void *user, struct wsc_conn *c);
-    /* A timer set with wsc_timer_at fired. */
+    /* The timer set with wsc_timer_at is due (it is disarmed first, so the
+     * callback may re-arm it). */
     void (*on_timer)(void *user);
 };
 
 struct wsc_config {
     bool tls_insecure;      /* wss:// without certificate checks (self-signed testnets) */
     const char *ca_file;    /* extra CA bundle for wss://, or NULL for the system's */
-    size_t max_frame;       /* largest frame sent or received, bytes (default 32 MB) */
+    size_t max_frame;       /* largest message sent or received, bytes (default 32 MiB,
+                               at most 2 GiB); a larger one received closes the
+                               connection, which then reconnects */
     unsigned backoff_min_ms; /* default 100 */
     unsigned backoff_max_ms; /* default 5000 */
 };
 
-/* Creates the client. cfg may be NULL for defaults; cb and user are kept.
- * Returns NULL with err. */
+/* Creates the client. cfg may be NULL for defaults (zero fields too); cb
+ * is copied, user is passed to every callback. Returns NULL with err (e.g.
+ * an unreadable ca_file). */
 struct wsc *wsc_new(const struct wsc_config *cfg, const struct wsc_callbacks *cb, void *user,
                     char *err);
-/* Closes every connection and frees everything; NULL is a no-op. */
+/* Closes every connection (no callbacks) and frees everything; NULL is a
+ * no-op. Not from inside a callback. */
 void wsc_free(struct wsc *w);
 
-/* Starts a connection to url ("ws://HOST:PORT[/PATH]" or "wss://..."); it
- * connects asynchronously and keeps reconnecting. tag is an opaque value for
- * the caller (wsc_conn_tag). Returns the connection, or NULL with err for a
- * malformed URL. The connection lives until wsc_close or wsc_free. */
+/* Starts a connection to url ("ws://HOST:PORT[/PATH]" or "wss://...", see
+ * wsurl.h); it connects from the next wsc_service on, asynchronously, and
+ * keeps reconnecting. tag is an opaque value for the caller (wsc_conn_tag).
+ * Returns the connection, or NULL with err for a malformed URL. The
+ * connection lives until wsc_close or wsc_free. */
 struct wsc_conn *wsc_connect(struct wsc *w, const char *url, void *tag, char *err);
-/* Closes a connection for good (no reconnect); it is freed. */
+/* Closes a connection for good (no reconnect, no more callbacks for it);
+ * it is freed and c must not be used after the call. May be called from
+ * any callback, for this connection or another. NULL is a no-op. */
 void wsc_close(struct wsc_conn *c);
 
+/* The tag given to wsc_connect. */
 void *wsc_conn_tag(const struct wsc_conn *c);
-/* The URL the connection was made with. */
+/* The URL the connection was made with (owned by c). */
 const char *wsc_conn_url(const struct wsc_conn *c);
+/* True between on_open and the next on_close (or a failed wsc_send). */
 bool wsc_conn_is_open(const struct wsc_conn *c);
 
 /* Asks for an on_writable callback when the connection can take data. */
 void wsc_want_write(struct wsc_conn *c);
-/* Sends one text frame (see the header comment). Returns WSC_OK, WSC_FULL,
- * WSC_CLOSED or WSC_TOOBIG. Call it only from on_writable, or right after
- * on_open. */
+/* Sends one text frame of len bytes (see the header comment). Returns
+ * WSC_OK (handed to the socket), WSC_FULL (nothing sent; on_writable will
+ * follow), WSC_CLOSED (not open, or the send failed: on_close follows) or
+ * WSC_TOOBIG (len > max_frame; nothing sent, the connection stays). Call it
+ * from on_writable or on_open (elsewhere on the service thread it works,
+ * but only on_writable says when the socket has room). */
 int wsc_send(struct wsc_conn *c, const char *text, size_t len);
 
-/* Runs the event loop until something happened or the next timer is due,
- * at most timeout_ms. Returns 0, or -1 if the loop failed. */
+/* Runs the event loop until at least one callback ran (or wsc_wake was
+ * called), or for timeout_ms (0: only what is ready now). A due timer
+ * fires in here, to the microsecond where the system allows. Returns 0, or
+ * -1 if the loop failed. */
 int wsc_service(struct wsc *w, int timeout_ms);
 /* Arms the (single) timer to fire at mono_ns (timefmt_mono_ns clock), with
- * microsecond resolution; re-arming replaces the previous time. */
+ * microsecond resolution; re-arming replaces the previous time, and a time
+ * already past fires in the next wsc_service. */
 void wsc_timer_at(struct wsc *w, uint64_t mono_ns);
-/* Makes a wsc_service blocked in another thread return soon. Thread-safe. */
+/* Makes wsc_service return soon: the one blocked in another thread, or
+ * the next one if none is. Thread-safe. */
 void wsc_wake(struct wsc *w);
 
 #endif

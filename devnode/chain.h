@@ -78,6 +78,7 @@ struct chain_opts {
     size_t max_pending;     /* pending queue bound (broadcasts refused past it) */
     size_t keep_blocks;     /* recent blocks kept for get_block */
     size_t keep_bytes;      /* and at most this many transaction bytes */
+    bool shared_ids;        /* block ids from (chain id, number) only: see seal_block */
 };
 
 struct chain_stats {

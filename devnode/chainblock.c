@@ -117,6 +117,19 @@ static int seal_block(struct chain *c, struct chain_block *b, char *err)
         return -1;
     pack_bytes(&w, b->sig, sizeof b->sig);
     hash_sha256(digest, hdr, w.len);
+    if (c->opts.shared_ids) {
+        /* Devnodes started from one genesis stand in for the nodes of one
+         * network, which agree on every block id; so that a transaction's
+         * TaPoS reference taken from one devnode holds on the others, the
+         * id then depends only on the chain and the block number. */
+        uint8_t seed[CHAIN_ID_LEN + 4];
+        memcpy(seed, c->g.chain_id, CHAIN_ID_LEN);
+        seed[CHAIN_ID_LEN] = (uint8_t)(b->num >> 24);
+        seed[CHAIN_ID_LEN + 1] = (uint8_t)(b->num >> 16);
+        seed[CHAIN_ID_LEN + 2] = (uint8_t)(b->num >> 8);
+        seed[CHAIN_ID_LEN + 3] = (uint8_t)b->num;
+        hash_sha256(digest, seed, sizeof seed);
+    }
     memcpy(b->id, digest, CHAIN_ID_LEN);
     b->id[0] = (uint8_t)(b->num >> 24);
     b->id[1] = (uint8_t)(b->num >> 16);

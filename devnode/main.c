@@ -72,6 +72,8 @@ static void usage(FILE *f)
             "  --keep-blocks N        recent blocks kept for get_block (default 100000)\n"
             "  --keep-mb N            ... and at most N MiB of their transactions (1024)\n"
             "  --sink                 accept every well-formed broadcast, no validation\n"
+            "  --shared-block-ids     block ids from (chain id, number) only, so that devnodes\n"
+            "                         with one genesis agree on TaPoS like nodes of one network\n"
             "  --tls-cert FILE        serve wss:// with this PEM certificate ...\n"
             "  --tls-key FILE         ... and key\n"
             "  --stats-json           one JSON stats line per second on stdout\n"
@@ -110,7 +112,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_GENESIS, O_ACCOUNTS, O_INTERVAL, O_CAP, O_CAP_OPS, O_PENDING,
            O_TXSIZE, O_BLOCKSIZE, O_EXP, O_KEEP, O_KEEPMB, O_SINK, O_CERT, O_KEY, O_JSON,
-           O_QUIET, O_HELP, O_VERSION };
+           O_QUIET, O_HELP, O_VERSION, O_SHARED };
     static const struct option lo[] = {
         {"listen", 1, NULL, O_LISTEN}, {"genesis", 1, NULL, O_GENESIS},
         {"accounts", 1, NULL, O_ACCOUNTS}, {"block-interval", 1, NULL, O_INTERVAL},
@@ -118,7 +120,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
         {"max-pending", 1, NULL, O_PENDING}, {"max-tx-size", 1, NULL, O_TXSIZE},
         {"max-block-size", 1, NULL, O_BLOCKSIZE}, {"max-expiration", 1, NULL, O_EXP},
         {"keep-blocks", 1, NULL, O_KEEP}, {"keep-mb", 1, NULL, O_KEEPMB},
-        {"sink", 0, NULL, O_SINK}, {"tls-cert", 1, NULL, O_CERT}, {"tls-key", 1, NULL, O_KEY},
+        {"sink", 0, NULL, O_SINK}, {"shared-block-ids", 0, NULL, O_SHARED}, {"tls-cert", 1, NULL, O_CERT}, {"tls-key", 1, NULL, O_KEY},
         {"stats-json", 0, NULL, O_JSON}, {"quiet", 0, NULL, O_QUIET},
         {"help", 0, NULL, O_HELP}, {"version", 0, NULL, O_VERSION}, {NULL, 0, NULL, 0},
     };
@@ -182,6 +184,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->chain.keep_bytes = (size_t)d << 20;
             break;
         case O_SINK: o->sink = true; break;
+        case O_SHARED: o->chain.shared_ids = true; break;
         case O_CERT: o->tls_cert = optarg; break;
         case O_KEY: o->tls_key = optarg; break;
         case O_JSON: o->stats_json = true; break;

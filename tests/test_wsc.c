@@ -213,14 +213,19 @@ static struct wsc_conn *connect_to(struct t *t, const char *scheme, int port)
     return c;
 }
 
-static struct ws_echo *start_server(bool sink, bool tls)
+/* tls: 0 plain, 1 the test certificate (localhost, 127.0.0.1), 2 one for
+ * "wrong.example". */
+static struct ws_echo *start_server(bool sink, int tls)
 {
     char err[ERR_LEN], cert[4096], key[4096];
     struct ws_echo_config cfg = {.sink = sink};
     struct ws_echo *s;
+    const char *name = tls == 2 ? "wrongname" : "test";
 
-    snprintf(cert, sizeof(cert), "%s", tu_vector_path("../data/wsc_test_cert.pem"));
-    snprintf(key, sizeof(key), "%s", tu_vector_path("../data/wsc_test_key.pem"));
+    snprintf(err, sizeof(err), "../data/wsc_%s_cert.pem", name);
+    snprintf(cert, sizeof(cert), "%s", tu_vector_path(err));
+    snprintf(err, sizeof(err), "../data/wsc_%s_key.pem", name);
+    snprintf(key, sizeof(key), "%s", tu_vector_path(err));
     if (tls) {
         cfg.cert_file = cert;
         cfg.key_file = key;
@@ -279,7 +284,7 @@ static void test_url(void **state)
 static void test_pipelined_echo(void **state)
 {
     (void)state;
-    struct ws_echo *s = start_server(false, false);
+    struct ws_echo *s = start_server(false, 0);
     struct t t = {.per_conn = 1500, .order_ok = true};
     const int k = 4;
 
@@ -303,7 +308,7 @@ static void test_pipelined_echo(void **state)
 static void test_large_both_ways(void **state)
 {
     (void)state;
-    struct ws_echo *s = start_server(false, false);
+    struct ws_echo *s = start_server(false, 0);
     struct t t = {0};
     const size_t n = 3u << 20;
     uint64_t x = 88172645463325252ull;
@@ -362,7 +367,7 @@ static void flood_writable(void *u, struct wsc_conn *c)
 static void test_full_then_resume(void **state)
 {
     (void)state;
-    struct ws_echo *s = start_server(true, false);
+    struct ws_echo *s = start_server(true, 0);
     struct t t = {.target = 60000, .on_open_send = {"!pause 1000"}};
     struct wsc_callbacks cb = cbs;
     char err[ERR_LEN];
@@ -386,7 +391,7 @@ static void test_full_then_resume(void **state)
 static void test_server_close_reconnect(void **state)
 {
     (void)state;
-    struct ws_echo *s = start_server(false, false);
+    struct ws_echo *s = start_server(false, 0);
     struct t t = {.on_open_send = {"!close 1009", "!drop", "hello"}};
     struct wsc_config cfg = {.backoff_min_ms = 20, .backoff_max_ms = 100};
 
@@ -444,7 +449,7 @@ static void test_refused_backoff(void **state)
 static void test_max_frame(void **state)
 {
     (void)state;
-    struct ws_echo *s = start_server(false, false);
+    struct ws_echo *s = start_server(false, 0);
     struct t t = {.on_open_send = {"!big 60000", "hello"}};
     struct wsc_config cfg = {.max_frame = 65536, .backoff_min_ms = 20};
     char *big = calloc(1, 70000);
@@ -573,21 +578,37 @@ static void test_wake(void **state)
 static void test_tls(void **state)
 {
     (void)state;
-    struct ws_echo *s = start_server(false, true), *plain = start_server(false, false);
+    /* TLS servers fork: start them while this process has one thread. */
+    struct ws_echo *s = start_server(false, 1), *wrong = start_server(false, 2);
+    struct ws_echo *plain = start_server(false, 0);
     struct t a = {.on_open_send = {"secure hello"}}, b = {0}, c = {.on_open_send = {"ca hello"}};
+    struct t d = {0};
     struct wsc_config insecure = {.tls_insecure = true};
     struct wsc_config strict = {.backoff_min_ms = 20};
-    struct wsc_config ca = {0};
-    char cert[4096], err[ERR_LEN];
+    struct wsc_config ca = {0}, ca_wrong = {.backoff_min_ms = 20};
+    char cert[4096], wrong_cert[4096], err[ERR_LEN];
+    const size_t n = 1u << 20;
 
     snprintf(cert, sizeof(cert), "%s", tu_vector_path("../data/wsc_test_cert.pem"));
+    snprintf(wrong_cert, sizeof(wrong_cert), "%s",
+             tu_vector_path("../data/wsc_wrongname_cert.pem"));
     ca.ca_file = cert;
-    /* Self-signed and tls_insecure: connects. */
+    ca_wrong.ca_file = wrong_cert;
+    /* Self-signed and tls_insecure: connects, and a 1 MiB message goes
+     * both ways through TLS records. */
+    a.big = malloc(n);
+    assert_non_null(a.big);
+    a.big_len = n;
+    memset(a.big, 'q', n);
     new_client(&a, &insecure);
     connect_to(&a, "wss", ws_echo_port(s));
     RUN_UNTIL(a.w, a.msgs == 1, 5000);
     assert_int_equal(a.last_len, 12);
+    assert_int_equal(wsc_send(a.c[0], a.big, n), WSC_OK);
+    RUN_UNTIL(a.w, a.msgs == 2, 10000);
+    assert_true(a.big_ok);
     wsc_free(a.w);
+    free(a.big);
     /* Default checks: the self-signed certificate is refused, with its reason;
      * and a wss:// connection to a plain server fails its handshake. */
     new_client(&b, &strict);
@@ -606,17 +627,28 @@ static void test_tls(void **state)
     RUN_UNTIL(c.w, c.msgs == 1, 5000);
     assert_int_equal(c.closes, 0);
     wsc_free(c.w);
+    /* A trusted certificate for another name: refused. */
+    new_client(&d, &ca_wrong);
+    connect_to(&d, "wss", ws_echo_port(wrong));
+    RUN_UNTIL(d.w, d.closes >= 1, 5000);
+    assert_int_equal(d.opens, 0);
+    assert_string_equal(d.reasons[0], "TLS handshake failed: IP address mismatch");
+    wsc_free(d.w);
     ca.ca_file = "/nonexistent/ca.pem";
     assert_null(wsc_new(&ca, &cbs, NULL, err));
     assert_non_null(strstr(err, "/nonexistent/ca.pem"));
+    ca.ca_file = tu_vector_path("transfer.signed.json"); /* not PEM */
+    assert_null(wsc_new(&ca, &cbs, NULL, err));
+    assert_non_null(strstr(err, "no PEM certificate"));
     ws_echo_stop(s);
+    ws_echo_stop(wrong);
     ws_echo_stop(plain);
 }
 
 static void test_close_from_callbacks(void **state)
 {
     (void)state;
-    struct ws_echo *s = start_server(false, false);
+    struct ws_echo *s = start_server(false, 0);
     struct t t = {.on_open_send = {"first"}, .close_on_msg = true, .close_on_close = true};
     struct sockaddr_in sa = {.sin_family = AF_INET};
     socklen_t sl = sizeof(sa);

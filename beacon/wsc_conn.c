@@ -1,0 +1,452 @@
+/* wsc_conn.c - one websocket client connection: connecting and
+ * reconnecting with backoff, the reason for each loss, message reassembly,
+ * sending. The context and event loop are in wsc.c. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "wsc_impl.h"
+
+#define WSC_INITIAL_BUF 4096
+
+static void conn_connect(struct wsc_conn *c);
+
+void wsc_conn_free(struct wsc_conn *c)
+{
+    struct wsc *w = c->w;
+
+    lws_sul_cancel(&c->sul_retry);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c->url);
+    free(c->tx);
+    free(c->rx);
+    free(c);
+}
+
+/* Frames sent in a burst (several in one callback) leave as a few full TCP
+ * segments instead of one segment each: per-segment work (on loopback, the
+ * receiver's too) is most of the cost of a small frame. The socket is
+ * corked at a burst's second frame and uncorked when the callback returns
+ * (or wsc_service starts or ends), which sends at once: no frame waits. */
+static void cork(struct lws *wsi, int on)
+{
+    int fd = (int)lws_get_socket_fd(wsi);
+
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+void wsc_end_burst(struct wsc *w)
+{
+    w->burst_gen++;
+    if (!w->ncorked)
+        return;
+    for (struct wsc_conn *c = w->conns; c; c = c->next) {
+        if (c->corked && c->wsi)
+            cork(c->wsi, 0);
+        c->corked = false;
+    }
+    w->ncorked = 0;
+}
+
+static void retry_cb(lws_sorted_usec_list_t *sul)
+{
+    conn_connect(lws_container_of(sul, struct wsc_conn, sul_retry));
+}
+
+static uint64_t rng_next(struct wsc *w)
+{
+    /* xorshift64*: jitter only needs to decorrelate connections. */
+    w->rng ^= w->rng >> 12;
+    w->rng ^= w->rng << 25;
+    w->rng ^= w->rng >> 27;
+    return w->rng * 0x2545F4914F6CDD1Dull;
+}
+
+/* Exponential backoff with jitter in [d/2, d] so that K connections that
+ * failed together do not reconnect in lock-step. */
+static void schedule_retry(struct wsc_conn *c)
+{
+    struct wsc *w = c->w;
+    uint64_t d = w->backoff_min_ms;
+
+    for (unsigned i = 0; i < c->attempts && d < w->backoff_max_ms; i++)
+        d *= 2;
+    if (d > w->backoff_max_ms)
+        d = w->backoff_max_ms;
+    if (c->attempts < 64)
+        c->attempts++;
+    d *= 1000; /* µs */
+    d = d / 2 + rng_next(w) % (d / 2 + 1);
+    lws_sul_schedule(w->ctx, 0, &c->sul_retry, retry_cb, (lws_usec_t)d);
+}
+
+/* The current wsi is gone (or never came up): report and retry. The wsi
+ * is detached so that its last callbacks cannot reach a later attempt. */
+static void conn_lost(struct wsc_conn *c, struct lws *wsi, const char *reason)
+{
+    struct wsc *w = c->w;
+
+    if (wsi)
+        lws_set_opaque_user_data(wsi, NULL);
+    if (c->state == WSC_S_WAIT)
+        return;
+    c->state = WSC_S_WAIT;
+    c->wsi = NULL;
+    c->rxlen = 0;
+    c->send_failed = false;
+    if (w->freeing || c->dead)
+        return;
+    w->events++;
+    if (w->cb.on_close)
+        w->cb.on_close(w->user, c, reason);
+    if (!c->dead)
+        schedule_retry(c);
+}
+
+/* The reason for a failed connection attempt, as precise as lws 4.1 allows.
+ * It closes the socket before reporting and passes no errno, so a refused
+ * and an unreachable address both read "Unable to connect"; for TLS its
+ * text is generic and the X509 verdict is in the line it logged just
+ * before (wsc_lws_last). */
+static void failure_reason(const struct wsc_conn *c, const char *in, size_t len, char *out,
+                           size_t outlen)
+{
+    char msg[WSC_REASON_LEN];
+    size_t n;
+
+    snprintf(msg, sizeof(msg), "%.*s", in ? (int)(len ? len : strlen(in)) : 0, in ? in : "");
+    for (n = strlen(msg); n && (msg[n - 1] == '\n' || msg[n - 1] == ' '); n--)
+        msg[n - 1] = '\0';
+    if (c->u.tls && !strncmp(wsc_lws_last, "SSL error: ", 11)) {
+        char *paren = strstr(wsc_lws_last, " (preverify_ok");
+
+        if (paren)
+            *paren = '\0';
+        snprintf(out, outlen, "TLS handshake failed: %.160s", wsc_lws_last + 11);
+    } else if (c->u.tls && (strstr(msg, "SSL") || strstr(msg, "TLS") || strstr(msg, "tls"))) {
+        snprintf(out, outlen, "TLS handshake failed: %.160s", msg);
+    } else if (!strcmp(msg, "Unable to connect")) {
+        snprintf(out, outlen, "connection refused or unreachable");
+    } else if (msg[0]) {
+        snprintf(out, outlen, "connect failed: %.160s", msg);
+    } else {
+        snprintf(out, outlen, "connect failed");
+    }
+    wsc_lws_last[0] = '\0';
+}
+
+/* lws 4.1 resolves names synchronously and returns NULL without saying
+ * why; asking the resolver again (only on this failure path) names it. */
+static void unresolved_reason(const struct wsc_conn *c, char *out, size_t outlen)
+{
+    struct addrinfo hints, *res = NULL;
+    char port[8];
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof(port), "%d", c->u.port);
+    rc = getaddrinfo(c->u.host, port, &hints, &res);
+    if (rc)
+        snprintf(out, outlen, "cannot resolve %.100s: %.60s", c->u.host, gai_strerror(rc));
+    else
+        snprintf(out, outlen, "cannot start a connection to %.100s:%d%s%.40s", c->u.host,
+                 c->u.port, wsc_lws_last[0] ? ": " : "", wsc_lws_last);
+    if (res)
+        freeaddrinfo(res);
+}
+
+static void conn_connect(struct wsc_conn *c)
+{
+    struct wsc *w = c->w;
+    struct lws_client_connect_info ci;
+    struct lws *wsi;
+    char reason[WSC_REASON_LEN];
+
+    if (c->dead || w->freeing || c->state != WSC_S_WAIT)
+        return;
+    memset(&ci, 0, sizeof(ci));
+    ci.context = w->ctx;
+    ci.address = c->u.host;
+    ci.port = c->u.port;
+    ci.path = c->u.path;
+    ci.host = c->u.hostport;
+    ci.origin = c->u.hostport;
+    ci.local_protocol_name = w->protocols[0].name;
+    ci.opaque_user_data = c;
+    if (c->u.tls) {
+        ci.ssl_connection = LCCSCF_USE_SSL;
+        if (w->tls_insecure)
+            ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                                 LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+    }
+    c->state = WSC_S_CONNECTING;
+    c->reason[0] = '\0';
+    wsc_lws_last[0] = '\0';
+    wsi = lws_client_connect_via_info(&ci);
+    if (c->state != WSC_S_CONNECTING)
+        return; /* failed synchronously; conn_lost already ran */
+    if (!wsi) {
+        unresolved_reason(c, reason, sizeof(reason));
+        conn_lost(c, NULL, reason);
+        return;
+    }
+    c->wsi = wsi;
+}
+
+static void peer_close_reason(struct wsc_conn *c, const unsigned char *in, size_t len)
+{
+    if (len >= 2) {
+        unsigned code = (unsigned)in[0] << 8 | in[1];
+        size_t tl = len - 2 > 100 ? 100 : len - 2;
+        char text[101];
+
+        /* The reason text is the peer's: keep it printable. */
+        for (size_t i = 0; i < tl; i++)
+            text[i] = (in[2 + i] >= 0x20 && in[2 + i] < 0x7f) ? (char)in[2 + i] : '?';
+        text[tl] = '\0';
+        snprintf(c->reason, sizeof(c->reason), "closed by peer (code %u%s%s)", code,
+                 tl ? ": " : "", text);
+    } else {
+        snprintf(c->reason, sizeof(c->reason), "closed by peer (no code)");
+    }
+}
+
+/* Grows p to at least need (+ headroom) bytes by doubling; NULL (p kept)
+ * when out of memory. */
+static void *grow(void *p, size_t *cap, size_t need, size_t headroom)
+{
+    size_t n = *cap ? *cap : WSC_INITIAL_BUF;
+
+    while (n < need)
+        n *= 2;
+    p = realloc(p, n + headroom);
+    if (p)
+        *cap = n;
+    return p;
+}
+
+/* Returns -1 to make lws close the connection (reason set in c->reason). */
+static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, const char *in,
+                        size_t len)
+{
+    size_t remaining = lws_remaining_packet_payload(wsi);
+    size_t total = c->rxlen + len + remaining;
+
+    if (total > w->max_frame) {
+        snprintf(c->reason, sizeof(c->reason),
+                 "received message over max_frame (at least %zu bytes > %zu)", total, w->max_frame);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"too big", 7);
+        return -1;
+    }
+    /* Reserve what the current frame still announces so a large frame
+     * arriving in chunks grows the buffer once, not log2(size) times. */
+    if (total + 1 > c->rxcap) {
+        char *rx = grow(c->rx, &c->rxcap, total + 1, 0);
+
+        if (!rx) {
+            snprintf(c->reason, sizeof(c->reason), "out of memory for a %zu-byte message", total);
+            return -1;
+        }
+        c->rx = rx;
+    }
+    if (len)
+        memcpy(c->rx + c->rxlen, in, len);
+    c->rxlen += len;
+    if (!lws_is_final_fragment(wsi) || remaining)
+        return 0;
+    c->rx[c->rxlen] = '\0';
+    len = c->rxlen;
+    c->rxlen = 0;
+    if (w->cb.on_message)
+        w->cb.on_message(w->user, c, c->rx, len);
+    return 0;
+}
+
+int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+                      size_t len)
+{
+    struct wsc_conn *c = lws_get_opaque_user_data(wsi);
+    char why[WSC_REASON_LEN];
+
+    if (!c || c->dead)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        failure_reason(c, in, len, why, sizeof(why));
+        conn_lost(c, wsi, why);
+        return 0;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        c->wsi = wsi;
+        c->state = WSC_S_OPEN;
+        c->attempts = 0;
+        c->rxlen = 0;
+        c->reason[0] = '\0';
+        w->events++;
+        if (w->cb.on_open)
+            w->cb.on_open(w->user, c);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (c->state != WSC_S_OPEN)
+            return 0;
+        w->events++;
+        if (conn_receive(w, c, wsi, in, len))
+            return -1;
+        return c->send_failed ? -1 : 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        w->events++;
+        if (c->state == WSC_S_OPEN && w->cb.on_writable)
+            w->cb.on_writable(w->user, c);
+        return c->send_failed ? -1 : 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        peer_close_reason(c, in, len);
+        return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        conn_lost(c, wsi,
+                  c->reason[0] ? c->reason : "connection lost (closed without a close frame)");
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* Backstop: whatever path destroyed our wsi, keep no stale pointer. */
+        conn_lost(c, wsi, c->reason[0] ? c->reason : "connection closed");
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+struct wsc_conn *wsc_connect(struct wsc *w, const char *url, void *tag, char *err)
+{
+    struct wsc_conn *c;
+
+    if (!w || !url) {
+        err_set(err, "wsc_connect: no client or url");
+        return NULL;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        err_set(err, "wsc_connect: out of memory");
+        return NULL;
+    }
+    if (wsurl_parse(&c->u, url, err)) {
+        free(c);
+        return NULL;
+    }
+    c->url = strdup(url);
+    if (!c->url) {
+        err_set(err, "wsc_connect: out of memory");
+        free(c);
+        return NULL;
+    }
+    c->w = w;
+    c->tag = tag;
+    c->state = WSC_S_WAIT;
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    /* Connect from the service loop, so that even an immediate failure is
+     * reported through on_close after the caller has the handle. */
+    lws_sul_schedule(w->ctx, 0, &c->sul_retry, retry_cb, 1);
+    return c;
+}
+
+void wsc_close(struct wsc_conn *c)
+{
+    struct wsc *w;
+
+    if (!c || c->dead)
+        return;
+    w = c->w;
+    c->dead = true;
+    lws_sul_cancel(&c->sul_retry);
+    if (c->wsi) {
+        /* Detached: lws closes it at its next service, without telling us. */
+        lws_set_opaque_user_data(c->wsi, NULL);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        c->wsi = NULL;
+    }
+    c->state = WSC_S_WAIT;
+    if (w->in_service)
+        w->ndead++;
+    else
+        wsc_conn_free(c);
+}
+
+void *wsc_conn_tag(const struct wsc_conn *c)
+{
+    return c ? c->tag : NULL;
+}
+
+const char *wsc_conn_url(const struct wsc_conn *c)
+{
+    return c ? c->url : NULL;
+}
+
+bool wsc_conn_is_open(const struct wsc_conn *c)
+{
+    return c && !c->dead && c->state == WSC_S_OPEN && !c->send_failed;
+}
+
+void wsc_want_write(struct wsc_conn *c)
+{
+    if (wsc_conn_is_open(c))
+        lws_callback_on_writable(c->wsi);
+}
+
+int wsc_send(struct wsc_conn *c, const char *text, size_t len)
+{
+    struct wsc *w = c ? c->w : NULL;
+
+    if (!wsc_conn_is_open(c))
+        return WSC_CLOSED;
+    if (len > w->max_frame)
+        return WSC_TOOBIG;
+    /* Checked before copying so that nothing is ever half-queued here;
+     * lws buffers a partial write itself and reports choked until drained. */
+    if (lws_send_pipe_choked(c->wsi)) {
+        lws_callback_on_writable(c->wsi);
+        return WSC_FULL;
+    }
+    if (len > c->txcap || !c->tx) {
+        unsigned char *tx = grow(c->tx, &c->txcap, len, LWS_PRE);
+
+        if (!tx) {
+            snprintf(c->reason, sizeof(c->reason), "out of memory for a %zu-byte frame", len);
+            goto broken;
+        }
+        c->tx = tx;
+    }
+    if (len)
+        memcpy(c->tx + LWS_PRE, text, len);
+    if (c->burst_gen != w->burst_gen) {
+        c->burst_gen = w->burst_gen;
+        c->burst = 0;
+    }
+    if (++c->burst == 2) {
+        cork(c->wsi, 1);
+        c->corked = true;
+        w->ncorked++;
+    }
+    if (lws_write(c->wsi, c->tx + LWS_PRE, len, LWS_WRITE_TEXT) < 0) {
+        snprintf(c->reason, sizeof(c->reason), "send failed");
+        goto broken;
+    }
+    return WSC_OK;
+broken:
+    /* lws closes the wsi; CLIENT_CLOSED then reports c->reason. */
+    c->send_failed = true;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return WSC_CLOSED;
+}

@@ -1,0 +1,79 @@
+/* wsc_impl.h - the inside of struct wsc and struct wsc_conn, shared by
+ * wsc.c (the context: event loop, timer, wake, lws callback entry) and
+ * wsc_conn.c (one connection: connect, backoff, reasons, reassembly,
+ * sending). Not for other modules. */
+#ifndef BSS_WSC_IMPL_H
+#define BSS_WSC_IMPL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "wsc.h"
+#include "wsurl.h"
+
+#define WSC_REASON_LEN 192
+
+enum wsc_state { WSC_S_WAIT, WSC_S_CONNECTING, WSC_S_OPEN };
+
+struct wsc_conn {
+    struct wsc *w;
+    struct wsc_conn *prev, *next;
+    struct lws *wsi; /* NULL unless CONNECTING or OPEN */
+    lws_sorted_usec_list_t sul_retry;
+    enum wsc_state state;
+    bool dead;          /* wsc_close()d; freed at the end of wsc_service */
+    bool send_failed;   /* lws_write failed: the wsi is being killed */
+    bool corked;        /* TCP_CORK set by wsc_send, see wsc_end_burst */
+    unsigned attempts;  /* failures since the last successful open */
+    unsigned burst;     /* frames sent in burst number burst_gen */
+    unsigned burst_gen;
+    void *tag;
+    char *url;
+    struct wsurl u;
+    unsigned char *tx;  /* LWS_PRE headroom + txcap bytes */
+    size_t txcap;
+    char *rx;           /* reassembled message, rxcap bytes (NUL included) */
+    size_t rxlen, rxcap;
+    char reason[WSC_REASON_LEN]; /* why the current wsi is going away */
+};
+
+struct wsc {
+    struct lws_context *ctx;
+    SSL_CTX *tls;             /* client TLS context, ours (see wsc.c) */
+    struct lws_protocols protocols[2];
+    struct wsc_callbacks cb;
+    void *user;
+    bool tls_insecure;
+    size_t max_frame;
+    unsigned backoff_min_ms, backoff_max_ms;
+    uint64_t rng;             /* backoff jitter */
+    struct wsc_conn *conns;
+    unsigned ndead;           /* dead connections not yet freed */
+    int in_service;
+    bool freeing;
+    lws_sorted_usec_list_t sul_wait;
+    bool timer_armed;
+    uint64_t timer_due_ns;
+    unsigned events;          /* callbacks delivered in this wsc_service */
+    unsigned ncorked;         /* connections corked by wsc_send */
+    unsigned burst_gen;       /* bumped at the end of each callback */
+    atomic_bool wake;         /* set by wsc_wake, from any thread */
+};
+
+/* The last error line lws logged on this thread (see wsc.c). */
+extern _Thread_local char wsc_lws_last[WSC_REASON_LEN];
+
+/* Handles one lws callback for a connection (wsc_conn.c); returns what the
+ * lws callback returns. */
+int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+                      size_t len);
+/* Frees a connection and unlinks it from its wsc. */
+void wsc_conn_free(struct wsc_conn *c);
+/* Ends the current send burst: uncorks what wsc_send corked. */
+void wsc_end_burst(struct wsc *w);
+
+#endif

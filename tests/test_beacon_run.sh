@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# `beacon run` against devnode on loopback (TAP). Args: BEACON DEVNODE SRCDIR
+# Every process is bounded by `timeout` and killed on exit.
+set -u
+BEACON=$1 DEVNODE=$2 SRC=$3
+KEYS=$SRC/devnode/test-accounts.keys
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+n=0 bad=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$2" 2>/dev/null | tail -n 25; }
+
+# start_devnode NAME ARGS...: starts devnode, sets URL_<NAME> and PID_<NAME>.
+start_devnode() {
+  local name=$1; shift
+  timeout 300 "$DEVNODE" --quiet --accounts "$KEYS" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  local pid=$! url=""
+  pids+=("$pid")
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^listening on //p' "$tmp/$name.out")
+    [ -n "$url" ] && break
+    sleep 0.05
+  done
+  printf -v "URL_$name" '%s' "$url"
+  printf -v "PID_$name" '%s' "$pid"
+}
+
+# beacon NAME ARGS...: runs beacon run with stats to $tmp/NAME.jsonl; sets rc.
+beacon() {
+  local name=$1; shift
+  timeout 120 "$BEACON" run --accounts "$KEYS" --quiet --drain 5 --stats-json "$tmp/$name.jsonl" \
+    "$@" >"$tmp/$name.log" 2>&1
+  rc=$?
+}
+
+# check NAME DESC PYTHON: PYTHON sees `rows` (the JSON lines), `tot` (sums) and `log`.
+check() {
+  local name=$1 desc=$2 code=$3
+  if RC=$rc python3 - "$tmp/$name.jsonl" "$tmp/$name.log" >"$tmp/$name.check" 2>&1 <<PY
+import json, os, sys
+RC = int(os.environ["RC"])
+rows = [json.loads(l) for l in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
+log = open(sys.argv[2]).read()
+keys = ['offered', 'sent', 'sent_ops', 'accepted', 'accepted_ops', 'confirmed', 'confirmed_ops',
+        'timeouts', 'conn_errors', 'dropped', 'lost', 'rejected_total', 'pool_empty']
+tot = {k: sum(r[k] for r in rows) for k in keys}
+rej = {k: sum(r['rejected'][k] for r in rows) for k in rows[0]['rejected']} if rows else {}
+$code
+PY
+  then ok "$desc"; else cat "$tmp/$name.log" >>"$tmp/$name.check"; notok "$desc" "$tmp/$name.check"; fi
+}
+
+echo "1..11"
+start_devnode main --listen 127.0.0.1:0 --block-interval 0.5
+
+beacon r100 --node "$URL_main" --rate 100 --duration 10
+check r100 "100 tx/s for 10 s: offered within 2 %, everything sent, accepted and confirmed" '
+assert RC == 0, log
+assert abs(tot["offered"] - 1000) <= 20, tot
+assert tot["sent"] == tot["offered"] == tot["accepted"] == tot["confirmed"], tot
+assert tot["rejected_total"] == 0 and tot["timeouts"] == 0 and tot["lost"] == 0, (tot, rej)'
+
+beacon r2000 --node "$URL_main" --rate 2000 --duration 10 --connections-per-node 2
+check r2000 "2000 tx/s for 10 s over 2 connections: offered within 2 %, all accepted and confirmed" '
+assert RC == 0, log
+assert abs(tot["offered"] - 20000) <= 400, tot
+assert tot["sent"] == tot["offered"] == tot["accepted"] == tot["confirmed"], tot
+assert tot["rejected_total"] == 0 and tot["lost"] == 0 and tot["dropped"] == 0, (tot, rej)
+steady = [r for r in rows if 2 <= r["t"] <= 9]
+assert all(abs(r["offered"] - 2000) <= 40 for r in steady), [r["offered"] for r in steady]'
+
+beacon unl --node "$URL_main" --rate unlimited --duration 3 --window 64
+check unl "unlimited for 3 s: the window paces, everything accepted and confirmed" '
+assert RC == 0, log
+assert tot["sent"] > 500, tot
+assert tot["sent"] == tot["accepted"] == tot["confirmed"], tot
+assert tot["rejected_total"] == 0 and tot["lost"] == 0, (tot, rej)
+assert max(r["in_flight"] for r in rows) <= 64, [r["in_flight"] for r in rows]'
+
+beacon mixed --node "$URL_main" --rate 200 --duration 3 --mix transfer=50,limit_order=50 --ops-per-tx 5
+check mixed "mixed transfers and limit orders, 5 ops per tx: ops counted, all confirmed" '
+assert RC == 0, log
+assert tot["accepted"] == tot["sent"] == tot["confirmed"] > 500, tot
+assert tot["accepted_ops"] == 5 * tot["accepted"] and tot["confirmed_ops"] == 5 * tot["confirmed"], tot
+assert tot["rejected_total"] == 0, rej'
+
+check r2000 "no duplicate was ever generated (no duplicate rejections in any run)" '
+import glob
+for f in glob.glob(sys.argv[1].rsplit("/", 1)[0] + "/*.jsonl"):
+    for l in open(f):
+        assert json.loads(l)["rejected"]["duplicate"] == 0, f'
+
+start_devnode cap --listen 127.0.0.1:0 --block-interval 0.5 --capacity 300
+beacon cap --node "$URL_cap" --rate 1000 --duration 6 --drain 2
+check cap "a node with capacity 300 offered 1000 tx/s: node-bound, not beacon-bound" '
+assert RC == 0, log
+assert "verdict: node-bound" in log, log[-800:]
+assert "beacon-bound" not in log, log[-800:]
+assert tot["confirmed"] < 0.6 * tot["offered"], tot
+assert max(r["pool_empty"] for r in rows) == 0, tot'
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start_devnode kill --listen 127.0.0.1:$port --block-interval 0.5
+( sleep 3; kill "$PID_kill"; sleep 2
+  timeout 60 "$DEVNODE" --quiet --accounts "$KEYS" --listen 127.0.0.1:$port --block-interval 0.5 \
+    >"$tmp/kill2.out" 2>&1 & echo $! >"$tmp/kill2.pid"; wait ) &
+pids+=($!)
+beacon kill --node "ws://127.0.0.1:$port" --rate 200 --duration 10
+[ -f "$tmp/kill2.pid" ] && pids+=("$(cat "$tmp/kill2.pid")")
+check kill "a killed and restarted node: connection errors reported, the beacon reconnects and sends again" '
+assert RC == 0, log
+assert tot["conn_errors"] >= 1, tot
+assert "connection lost" in log, log
+late = [r for r in rows if r["t"] >= 7]
+assert sum(r["sent"] for r in late) > 0 and sum(r["accepted"] + r["rejected_total"] for r in late) > 0, late'
+
+start_devnode w1 --listen 127.0.0.1:0 --block-interval 0.5 --shared-block-ids --stats-json
+start_devnode w2 --listen 127.0.0.1:0 --block-interval 0.5 --shared-block-ids --stats-json
+beacon spread --node "$URL_w1" --node "$URL_w2" --spread weights:3,1 --follow all --rate 400 --duration 4
+sleep 1.5; kill "$PID_w1" "$PID_w2" 2>/dev/null; sleep 0.2
+check spread "two nodes weighted 3:1: each node accepts its share, all confirmed when following both" '
+assert RC == 0, log
+dn = [sum(json.loads(l)["accepted"] for l in open(sys.argv[1].rsplit("/", 1)[0] + f"/w{i}.out")
+          if l.startswith("{")) for i in (1, 2)]
+assert tot["sent"] == tot["accepted"] == tot["confirmed"] == 1600, tot
+assert dn == [1200, 400], dn'
+
+printf 'alice 5KgShfM3vgU5i9LtshWY8FbAATZ42agWuSaLC5rTh5arLDFmANY\nbob 5KgYLBgXA4fN6hsEqp2yRSYa6VRQHk4hJQYYoW2K8eH1UBRVTuN\n' >"$tmp/wrong.keys"
+timeout 60 "$BEACON" run --node "$URL_main" --accounts "$tmp/wrong.keys" --rate 10 --duration 1 >"$tmp/wrong.log" 2>&1; rc=$?
+if [ $rc -ne 0 ] && grep -q "alice: key TEST.* is not an active key of 1.2.100" "$tmp/wrong.log"; then
+  ok "a wrong key is a setup error naming the account and key"; else notok "a wrong key is a setup error naming the account and key" "$tmp/wrong.log"; fi
+
+printf 'mallory 5KgShfM3vgU5i9LtshWY8FbAATZ42agWuSaLC5rTh5arLDFmANY\nbob 5KgYLBgXA4fN6hsEqp2yRSYa6VRQHk4hJQYYoW2K8eH1UBRVTuN\n' >"$tmp/nobody.keys"
+timeout 60 "$BEACON" run --node "$URL_main" --accounts "$tmp/nobody.keys" --rate 10 --duration 1 >"$tmp/nobody.log" 2>&1; rc=$?
+if [ $rc -ne 0 ] && grep -q "mallory: no such account on ws://" "$tmp/nobody.log"; then
+  ok "an unknown account is a setup error naming it"; else notok "an unknown account is a setup error naming it" "$tmp/nobody.log"; fi
+
+timeout 60 "$BEACON" run --node ws://127.0.0.1:1 --accounts "$KEYS" --rate 10 --duration 1 >"$tmp/refused.log" 2>&1; rc=$?
+if [ $rc -ne 0 ] && grep -q "ws://127.0.0.1:1" "$tmp/refused.log"; then
+  ok "an unreachable node is an error naming it"; else notok "an unreachable node is an error naming it" "$tmp/refused.log"; fi
+exit $((bad > 0))
