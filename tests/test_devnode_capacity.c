@@ -105,7 +105,7 @@ static void test_twice_capacity(void **state)
         applied += txs_in_block(c, n);
     {
         double rate = (double)applied / ((b1 - b0 - 1) * INTERVAL);
-        print_message("offered %.0f tx/s, applied %.1f tx/s over %u blocks (capacity %d)\n",
+        print_message("# offered %.0f tx/s, applied %.1f tx/s over %u blocks (capacity %d)\n",
                       2.0 * CAPACITY, rate, b1 - b0 - 1, CAPACITY);
         assert_true(rate >= CAPACITY * 0.9 && rate <= CAPACITY * 1.1);
     }
@@ -122,7 +122,7 @@ static void test_twice_capacity(void **state)
             other++;
         free(rep);
     }
-    print_message("burst of %zu: %zu refused (queue full), %zu other errors\n", burst, full,
+    print_message("# burst of %zu: %zu refused (queue full), %zu other errors\n", burst, full,
                   other);
     assert_true(full > 0);
     assert_int_equal(other, 0);
