@@ -6,5 +6,7 @@
 
 int cmd_presign(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

@@ -2,11 +2,15 @@
  *
  * Transaction k (k = 0, 1, 2, ...) of a generator is a pure function of the
  * configuration and k, so any thread can build any k, and a run can be
- * replayed. Uniqueness: the first operation's amount (transfer amount, or
- * limit order amount_to_sell) is base + k, so two different k never give the
- * same content and hence never the same txid, whatever else is equal. Which
- * kind each operation is comes from a PRNG keyed by (seed, k, operation
- * index) following the mix weights. */
+ * replayed. Uniqueness: with u = k_offset + k, the first operation carries
+ * u in two fields - its amount (transfer amount, or limit order
+ * amount_to_sell) is base + (u mod 2^16), and its fee (transfer) or
+ * min_to_receive (limit order) is base + u / 2^16 - so two different u never
+ * give the same content and hence never the same txid. Amounts stay within
+ * 2^16 units of their base however long a run is (accounts are not drained
+ * by growing amounts); the fee grows by one unit per 65 536 transactions.
+ * Which kind each operation is comes from a PRNG keyed by (seed, k,
+ * operation index) following the mix weights. */
 #ifndef BSS_TXGEN_H
 #define BSS_TXGEN_H
 
@@ -22,7 +26,7 @@ struct txgen_config {
     unsigned weight_limit_order;
     unsigned ops_per_tx;                   /* >= 1 */
     uint64_t seed;
-    uint64_t k_offset;                     /* added to k in amounts: disjoint ranges */
+    uint64_t k_offset;                     /* added to k: disjoint ranges of u */
     /* transfer */
     struct tx_asset transfer_fee;
     int64_t transfer_amount;     /* base amount; op j > 0 uses base + j */

@@ -1,0 +1,25 @@
+/* allow.h - the overseer's allowlist of beacon public keys: one Z85 key
+ * (40 characters) per line, optionally followed by a name; '#' starts a
+ * comment. */
+#ifndef BSS_ALLOW_H
+#define BSS_ALLOW_H
+
+#include <stddef.h>
+
+#include "bus.h"
+
+#define ALLOW_MAX 100000
+
+struct allowlist {
+    char (*keys)[BUS_KEY_LEN + 1];
+    size_t n;
+};
+
+/* Reads path into a (empty first; free with allow_free). Returns 0, or -1
+ * with err "PATH:LINE: problem". */
+int allow_load(struct allowlist *a, const char *path, char *err);
+/* Adds one key (validated as 40 Z85 characters). Returns 0 or -1 with err. */
+int allow_add(struct allowlist *a, const char *key, char *err);
+void allow_free(struct allowlist *a);
+
+#endif

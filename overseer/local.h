@@ -1,0 +1,42 @@
+/* local.h - the embedded default: devnodes and beacons started as child
+ * processes on loopback, their output in LOGDIR/devnode-N.log and
+ * LOGDIR/beacon-N.log, and stopped again on exit or Ctrl-C (children also
+ * die with the overseer: PR_SET_PDEATHSIG). */
+#ifndef BSS_LOCAL_H
+#define BSS_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LOCAL_MAX 64
+
+struct local_config {
+    const char *logdir;          /* existing directory for the children's logs */
+    const char *accounts;        /* key file the devnodes create accounts from */
+    unsigned ndevnodes;          /* >= 1 */
+    double block_interval;       /* 0: devnode default */
+    double capacity;             /* tx/s per devnode, 0: unlimited */
+    unsigned max_tx_size;        /* 0: default */
+    unsigned nbeacons;
+    const char *endpoint;        /* overseer endpoint the beacons dial */
+    bool insecure;
+    const char *overseer_pub;    /* key files (secure mode) */
+    const char *beacon_key_fmt;  /* printf pattern with %u for beacon i's .key path */
+    unsigned beacon_threads;     /* 0: default */
+};
+
+struct local;
+
+/* Finds the beacon and devnode programs (next to the overseer, in the build
+ * tree, or $BSS_BEACON / $BSS_DEVNODE), starts the devnodes and waits for
+ * their addresses (ws://127.0.0.1:PORT), then starts the beacons.
+ * Returns NULL with err naming the program or log at fault. */
+struct local *local_start(const struct local_config *cfg, char *err);
+/* The devnodes' websocket URLs. */
+size_t local_nodes(const struct local *l, const char *const **urls);
+/* Stops every child (SIGTERM, then SIGKILL after 5 s) and frees; NULL ok. */
+void local_stop(struct local *l);
+/* Kills beacon i (for tests of lost beacons). Returns 0 or -1. */
+int local_kill_beacon(struct local *l, unsigned i);
+
+#endif

@@ -1,0 +1,283 @@
+/* main.c - the overseer program: subcommands. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "allow.h"
+#include "bus.h"
+#include "err.h"
+#include "run.h"
+#include "scenario.h"
+#include "sess.h"
+#include "timefmt.h"
+#include "version.h"
+
+#define DEFAULT_BIND "tcp://0.0.0.0:7100"
+#define LOCAL_BIND "tcp://127.0.0.1:7100"
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    run_interrupt();
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: overseer <command> [options]\n"
+          "\n"
+          "Drives beacons through a scenario and writes the results.\n"
+          "\n"
+          "commands:\n"
+          "  run SCENARIO.yaml   run a scenario (`overseer run --help`)\n"
+          "  beacons             list the beacons that dial in\n"
+          "  keygen PATH         write a CurveZMQ keypair (PATH.key, PATH.pub)\n"
+          "  version             print the version\n",
+          f);
+}
+
+static void run_usage(FILE *f)
+{
+    fputs("usage: overseer run SCENARIO.yaml [--out DIR] [--beacons N] [--wait S]\n"
+          "                    [--bind ENDPOINT] [--key overseer.key --allow beacons.allow | --insecure]\n"
+          "                    [--local] [--scale F] [--beacon-threads T] [--quiet]\n"
+          "\n"
+          "Waits for the beacons, then runs each phase on all of them together: configure,\n"
+          "pre-sign, start at one moment (offsets corrected by round-trip time), aggregate every\n"
+          "second, stop. Results are written as they arrive to DIR: timeseries.csv,\n"
+          "beacons.csv, summary.csv, events.log, manifest.json.\n"
+          "\n"
+          "  --out DIR             results directory (default out/<scenario>-<time>); must not\n"
+          "                        hold results already\n"
+          "  --beacons N           beacons to wait for (default: the scenario's)\n"
+          "  --wait S              how long to wait for them (default 60)\n"
+          "  --bind ENDPOINT       where beacons dial in (default " DEFAULT_BIND ";\n"
+          "                        --local: " LOCAL_BIND ")\n"
+          "  --key FILE            the overseer's keypair (`overseer keygen`)\n"
+          "  --allow FILE          allowed beacon public keys, one per line (their .pub files)\n"
+          "  --insecure            plain TCP without CurveZMQ: loopback endpoints only\n"
+          "  --local               start the scenario's devnodes and the beacons here, on\n"
+          "                        loopback (fresh keys and test accounts in DIR/keys)\n"
+          "  --scale F             multiply every phase duration by F (e.g. 0.1 for a dry run)\n"
+          "  --beacon-threads T    --local: signer threads per beacon\n"
+          "  --quiet               no live progress line\n"
+          "Ctrl-C ends the current phase and the run (results kept); a second Ctrl-C stops at once.\n",
+          f);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    enum { O_OUT = 256, O_BEACONS, O_WAIT, O_BIND, O_KEY, O_ALLOW, O_INSECURE, O_LOCAL, O_SCALE,
+           O_THREADS, O_QUIET };
+    static const struct option lo[] = {
+        {"out", 1, 0, O_OUT}, {"beacons", 1, 0, O_BEACONS}, {"wait", 1, 0, O_WAIT},
+        {"bind", 1, 0, O_BIND}, {"key", 1, 0, O_KEY}, {"allow", 1, 0, O_ALLOW},
+        {"insecure", 0, 0, O_INSECURE}, {"local", 0, 0, O_LOCAL}, {"scale", 1, 0, O_SCALE},
+        {"beacon-threads", 1, 0, O_THREADS}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    struct run_config cfg = {.wait_s = 60};
+    struct scenario sc;
+    double scale = 1;
+    char err[ERR_LEN], outbuf[512], stamp[TIMEFMT_LEN];
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case O_OUT: cfg.out_dir = optarg; break;
+        case O_BEACONS: cfg.beacons = (unsigned)strtoul(optarg, &end, 10); break;
+        case O_WAIT: cfg.wait_s = (unsigned)strtoul(optarg, &end, 10); break;
+        case O_BIND: cfg.bind = optarg; break;
+        case O_KEY: cfg.key_file = optarg; break;
+        case O_ALLOW: cfg.allow_file = optarg; break;
+        case O_INSECURE: cfg.insecure = true; break;
+        case O_LOCAL: cfg.local = true; break;
+        case O_SCALE: scale = strtod(optarg, &end); break;
+        case O_THREADS: cfg.beacon_threads = (unsigned)strtoul(optarg, &end, 10); break;
+        case O_QUIET: cfg.quiet = true; break;
+        case 'h': run_usage(stdout); return 0;
+        default: run_usage(stderr); return 2;
+        }
+        if (end != NULL && (*end != '\0' || end == optarg)) {
+            fprintf(stderr, "overseer run: bad number \"%s\"\n", optarg);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        run_usage(stderr);
+        return 2;
+    }
+    if (scenario_load(argv[optind], &sc, err) < 0) {
+        fprintf(stderr, "overseer: %s\n", err);
+        return 1;
+    }
+    if (scale != 1 && scenario_scale(&sc, scale, err) < 0) {
+        fprintf(stderr, "overseer: --scale: %s\n", err);
+        scenario_free(&sc);
+        return 2;
+    }
+    if (cfg.local && !sc.local.present && sc.nnodes == 0)
+        fprintf(stderr, "overseer: %s has no local: section; starting one devnode\n", sc.path);
+    cfg.sc = &sc;
+    if (cfg.bind == NULL)
+        cfg.bind = cfg.local ? LOCAL_BIND : DEFAULT_BIND;
+    if (cfg.out_dir == NULL) {
+        timefmt_format(stamp, timefmt_wall_secs());
+        for (char *p = stamp; *p; p++)
+            if (*p == ':')
+                *p = '-';
+        snprintf(outbuf, sizeof outbuf, "out/%s-%s", sc.name, stamp);
+        cfg.out_dir = outbuf;
+        if (mkdir("out", 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "overseer: cannot create out/: %s\n", strerror(errno));
+            scenario_free(&sc);
+            return 1;
+        }
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    rc = run_main(&cfg, err);
+    if (rc < 0)
+        fprintf(stderr, "overseer: %s\n", err);
+    scenario_free(&sc);
+    return rc < 0 ? 1 : rc;
+}
+
+static void beacons_event(void *user, struct sess_beacon *b, const char *text)
+{
+    (void)user;
+    (void)b;
+    fprintf(stderr, "overseer: %s\n", text);
+}
+
+/* `overseer beacons`: listens for a few seconds and lists who dials in. */
+static int cmd_beacons(int argc, char **argv)
+{
+    enum { O_BIND = 256, O_KEY, O_ALLOW, O_INSECURE, O_WAIT };
+    static const struct option lo[] = {
+        {"bind", 1, 0, O_BIND}, {"key", 1, 0, O_KEY}, {"allow", 1, 0, O_ALLOW},
+        {"insecure", 0, 0, O_INSECURE}, {"wait", 1, 0, O_WAIT}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    struct bus_server_config bc = {.endpoint = DEFAULT_BIND};
+    struct sess_callbacks cb = {NULL, beacons_event};
+    struct allowlist al = {0};
+    const char **allow = NULL;
+    const char *key = NULL, *allow_file = NULL;
+    char pub[BUS_KEY_LEN + 1], sec[BUS_KEY_LEN + 1], err[ERR_LEN];
+    unsigned wait_s = 3;
+    struct bus *bus = NULL;
+    struct sess *s = NULL;
+    int c, rc = 1;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case O_BIND: bc.endpoint = optarg; break;
+        case O_KEY: key = optarg; break;
+        case O_ALLOW: allow_file = optarg; break;
+        case O_INSECURE: bc.insecure = true; break;
+        case O_WAIT: wait_s = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'h':
+            fputs("usage: overseer beacons [--bind ENDPOINT] [--key FILE --allow FILE | --insecure]"
+                  " [--wait S]\n"
+                  "Listens for S seconds (default 3; idle beacons say hello every second) and\n"
+                  "lists the beacons that dial in: id, host, address, version, cores, CPU, state.\n",
+                  stdout);
+            return 0;
+        default: return 2;
+        }
+    }
+    if (!bc.insecure) {
+        if (key == NULL || allow_file == NULL) {
+            fprintf(stderr, "overseer beacons: --key and --allow are required (or --insecure)\n");
+            return 2;
+        }
+        if (bus_key_load(key, pub, sec, err) < 0 || allow_load(&al, allow_file, err) < 0)
+            goto fail;
+        allow = malloc(al.n * sizeof *allow);
+        if (allow == NULL)
+            goto fail;
+        for (size_t i = 0; i < al.n; i++)
+            allow[i] = al.keys[i];
+        bc.public_key = pub;
+        bc.secret_key = sec;
+        bc.allow = allow;
+        bc.nallow = al.n;
+    }
+    bus = bus_server_new(&bc, err);
+    explicit_bzero(sec, sizeof sec);
+    if (bus == NULL || (s = sess_new(bus, "listing", &cb, NULL)) == NULL)
+        goto fail;
+    for (uint64_t end = timefmt_mono_ns() + (uint64_t)wait_s * 1000000000u;
+         timefmt_mono_ns() < end;)
+        if (sess_poll(s, 100, err) < 0)
+            goto fail;
+    printf("%-24s %-20s %-22s %-8s %5s %6s %s\n", "ID", "HOST", "ADDRESS", "VERSION", "CORES",
+           "CPU%", "STATE");
+    for (size_t i = 0; i < sess_count(s); i++) {
+        static const char *states[] = {"idle", "preparing", "ready", "running", "draining", "done"};
+        struct sess_beacon *b = sess_at(s, i);
+        printf("%-24s %-20s %-22s %-8s %5u %6.0f %s\n", b->id, b->host, b->peer.addr, b->version,
+               b->cores, b->cpu_pct, b->alive ? states[b->hb_state < 6 ? b->hb_state : 0] : "lost");
+    }
+    printf("%zu beacon(s)\n", sess_count(s));
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "overseer beacons: %s\n", err);
+done:
+    sess_free(s);
+    bus_free(bus);
+    free(allow);
+    allow_free(&al);
+    return rc;
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+    char err[ERR_LEN];
+
+    if (argc != 2 || argv[1][0] == '-') {
+        fputs("usage: overseer keygen PATH\n"
+              "Writes a CurveZMQ keypair: PATH.key (secret, mode 0600; give it to `overseer run\n"
+              "--key`) and PATH.pub (give it to every beacon: --overseer-key).\n",
+              argc == 2 ? stdout : stderr);
+        return argc == 2 ? 0 : 2;
+    }
+    if (bus_keygen_files(argv[1], err) < 0) {
+        fprintf(stderr, "overseer keygen: %s\n", err);
+        return 1;
+    }
+    printf("wrote %s.key and %s.pub\n", argv[1], argv[1]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "beacons") == 0)
+        return cmd_beacons(argc - 1, argv + 1);
+    if (strcmp(argv[1], "keygen") == 0)
+        return cmd_keygen(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("overseer %s\n", BSS_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "overseer: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

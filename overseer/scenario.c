@@ -1,0 +1,499 @@
+/* scenario.c - see scenario.h: the top level of a scenario file, scaling,
+ * curves and names. */
+#include "scenario_impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+#define MS UINT64_C(1000000)
+#define SEC UINT64_C(1000000000)
+
+static const char *const top_keys[] = {
+    "name", "description", "nodes", "tls_insecure", "accounts", "beacons", "on_beacon_lost",
+    "seed", "local", "defaults", "phases",
+};
+
+/* A path from the file, relative to the scenario's directory (as the user
+ * reads it), made usable from the current directory. */
+static char *resolve(const char *scenario_path, const char *rel)
+{
+    const char *slash = strrchr(scenario_path, '/');
+    size_t dir = slash && rel[0] != '/' ? (size_t)(slash - scenario_path) + 1 : 0;
+    size_t len = strlen(rel);
+    char *out = malloc(dir + len + 1);
+
+    if (out == NULL)
+        return NULL;
+    memcpy(out, scenario_path, dir);
+    memcpy(out + dir, rel, len + 1);
+    return out;
+}
+
+static int parse_path(const struct scenario_ctx *cx, const struct scenario_ynode *n,
+                      const char *field, const char *scenario_path, char **out)
+{
+    char buf[4096];
+
+    if (scenario_string(cx, n, field, buf, sizeof(buf)) < 0)
+        return -1;
+    if (buf[0] == '\0')
+        return scenario_fail(cx, n, field, "an empty path");
+    *out = resolve(scenario_path, buf);
+    return *out ? 0 : err_set(cx->err, "%s: out of memory", cx->file);
+}
+
+static int parse_nodes(const struct scenario_ctx *cx, const struct scenario_ynode *n,
+                       struct scenario *s)
+{
+    char f[32], buf[64];
+
+    if (n->type != SCENARIO_Y_SEQ || n->n == 0 || n->n > SCENARIO_MAX_NODES)
+        return scenario_fail(cx, n, "nodes", "expected a list of 1..%d ws:// or wss:// URLs, "
+                             "got %s", SCENARIO_MAX_NODES,
+                             n->type == SCENARIO_Y_SEQ ? "an empty or longer list" :
+                                                       scenario_describe(n, buf));
+    for (size_t i = 0; i < n->n; i++) {
+        const struct scenario_ynode *u = n->kids[i];
+        char *url = s->nodes[i];
+        size_t skip;
+
+        scenario_path(f, sizeof(f), "nodes[%zu]", i);
+        if (scenario_string(cx, u, f, url, SCENARIO_URL_LEN) < 0)
+            return -1;
+        skip = strncmp(url, "ws://", 5) == 0 ? 5 : strncmp(url, "wss://", 6) == 0 ? 6 : 0;
+        if (skip == 0 || url[skip] == '\0' || url[skip] == '/' || strchr(url, ' ') != NULL)
+            return scenario_fail(cx, u, f, "expected a ws://HOST:PORT or wss://HOST:PORT URL, "
+                                 "got %s", scenario_describe(u, buf));
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->nodes[j], url) == 0)
+                return scenario_fail(cx, u, f, "the same node as nodes[%zu] (to load a node "
+                                     "more, use a phase's nodes: {weights: [...]})", j);
+    }
+    s->nnodes = (uint32_t)n->n;
+    return 0;
+}
+
+static int parse_local(const struct scenario_ctx *cx, const struct scenario_ynode *n,
+                       struct scenario *s)
+{
+    static const char *const keys[] = {"devnodes", "capacity", "capacity_ops",
+                                       "block_interval", "max_pending", "max_tx_size",
+                                       "max_block_size", "genesis"};
+    struct scenario_local *l = &s->local;
+    const struct scenario_ynode *v;
+    char buf[64];
+    uint64_t u;
+
+    l->present = true;
+    l->devnodes = 1;
+    l->block_interval_ns = SEC;
+    if (n->type == SCENARIO_Y_NULL)
+        return 0;
+    if (n->type != SCENARIO_Y_MAP)
+        return scenario_fail(cx, n, "local", "expected a mapping (devnodes, capacity, "
+                             "block_interval, ...), got %s", scenario_describe(n, buf));
+    if (scenario_check_keys(cx, n, "local", keys, sizeof(keys) / sizeof(keys[0])) < 0)
+        return -1;
+    if ((v = scenario_get(n, "devnodes")) != NULL &&
+        scenario_u32(cx, v, "local.devnodes", 1, SCENARIO_MAX_DEVNODES, &l->devnodes) < 0)
+        return -1;
+    if ((v = scenario_get(n, "capacity")) != NULL &&
+        scenario_number(cx, v, "local.capacity", 0, RATECTL_MAX_RATE, &l->capacity) < 0)
+        return -1;
+    if ((v = scenario_get(n, "capacity_ops")) != NULL &&
+        scenario_number(cx, v, "local.capacity_ops", 0, RATECTL_MAX_RATE, &l->capacity_ops) < 0)
+        return -1;
+    if ((v = scenario_get(n, "block_interval")) != NULL &&
+        scenario_duration(cx, v, "local.block_interval", 10 * MS, 60 * SEC,
+                          &l->block_interval_ns) < 0)
+        return -1;
+    if ((v = scenario_get(n, "max_pending")) != NULL &&
+        scenario_uint(cx, v, "local.max_pending", 1, 100000000, &l->max_pending) < 0)
+        return -1;
+    if ((v = scenario_get(n, "max_tx_size")) != NULL) {
+        if (scenario_uint(cx, v, "local.max_tx_size", 1024, UINT32_MAX, &u) < 0)
+            return -1;
+        l->max_tx_size = (uint32_t)u;
+    }
+    if ((v = scenario_get(n, "max_block_size")) != NULL) {
+        if (scenario_uint(cx, v, "local.max_block_size", 5120, UINT32_MAX, &u) < 0)
+            return -1;
+        l->max_block_size = (uint32_t)u;
+    }
+    if ((v = scenario_get(n, "genesis")) != NULL &&
+        parse_path(cx, v, "local.genesis", s->path, &l->genesis) < 0)
+        return -1;
+    return 0;
+}
+
+static int parse_phases(const struct scenario_ctx *cx, const struct scenario_ynode *n,
+                        const struct scenario_ynode *defaults, struct scenario *s)
+{
+    char buf[64], f[48];
+
+    if (n->type != SCENARIO_Y_SEQ || n->n == 0 || n->n > SCENARIO_MAX_PHASES)
+        return scenario_fail(cx, n, "phases", "expected a list of 1..%d phases, got %s",
+                             SCENARIO_MAX_PHASES,
+                             n->type == SCENARIO_Y_SEQ ? (n->n ? "a longer list" : "an empty list") :
+                                                       scenario_describe(n, buf));
+    s->phases = calloc(n->n, sizeof(*s->phases));
+    if (s->phases == NULL)
+        return err_set(cx->err, "%s: out of memory", cx->file);
+    for (size_t i = 0; i < n->n; i++) {
+        if (scenario_phase_parse(cx, n->kids[i], defaults, i, s, &s->phases[i]) < 0)
+            return -1;
+        s->nphases = i + 1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->phases[j].name, s->phases[i].name) == 0) {
+                const struct scenario_ynode *at = scenario_get(n->kids[i], "name");
+                scenario_path(f, sizeof(f), "phases[%zu].name", i);
+                return scenario_fail(cx, at ? at : n->kids[i], f,
+                                     "\"%s\" is also the name of phases[%zu]",
+                                     s->phases[i].name, j);
+            }
+    }
+    return 0;
+}
+
+static int parse_top(const struct scenario_ctx *cx, const struct scenario_ynode *root,
+                     struct scenario *s)
+{
+    static const char *const lost[] = {"continue", "abort"};
+    const struct scenario_ynode *v, *defaults;
+    char buf[64], desc[4096];
+    int k;
+
+    if (root == NULL)
+        return err_set(cx->err, "%s: empty scenario", cx->file);
+    if (root->type != SCENARIO_Y_MAP)
+        return scenario_fail(cx, root, "(top level)", "expected a mapping (name, nodes, phases, "
+                             "...), got %s", scenario_describe(root, buf));
+    if (scenario_check_keys(cx, root, "(top level)", top_keys,
+                            sizeof(top_keys) / sizeof(top_keys[0])) < 0)
+        return -1;
+    if ((v = scenario_get(root, "name")) == NULL)
+        return scenario_fail(cx, root, "(top level)", "missing name");
+    if (scenario_string(cx, v, "name", s->name, sizeof(s->name)) < 0)
+        return -1;
+    if (s->name[0] == '\0')
+        return scenario_fail(cx, v, "name", "cannot be empty");
+    desc[0] = '\0';
+    if ((v = scenario_get(root, "description")) != NULL && v->type != SCENARIO_Y_NULL) {
+        if (v->type != SCENARIO_Y_SCALAR || v->len >= sizeof(desc))
+            return scenario_fail(cx, v, "description", "expected text of at most %zu characters",
+                                 sizeof(desc) - 1);
+        memcpy(desc, v->text, v->len + 1);
+    }
+    if ((s->description = strdup(desc)) == NULL)
+        return err_set(cx->err, "%s: out of memory", cx->file);
+    if ((v = scenario_get(root, "nodes")) != NULL && parse_nodes(cx, v, s) < 0)
+        return -1;
+    if ((v = scenario_get(root, "tls_insecure")) != NULL &&
+        scenario_bool(cx, v, "tls_insecure", &s->tls_insecure) < 0)
+        return -1;
+    if ((v = scenario_get(root, "local")) != NULL && parse_local(cx, v, s) < 0)
+        return -1;
+    if (s->nnodes == 0 && !s->local.present)
+        return scenario_fail(cx, root, "(top level)", "give nodes (ws:// URLs of the network), "
+                             "or a local section for --local runs, or both");
+    if ((v = scenario_get(root, "accounts")) != NULL && v->type != SCENARIO_Y_NULL &&
+        parse_path(cx, v, "accounts", s->path, &s->accounts) < 0)
+        return -1;
+    s->beacons = 1;
+    if ((v = scenario_get(root, "beacons")) != NULL &&
+        scenario_u32(cx, v, "beacons", 1, SCENARIO_MAX_BEACONS, &s->beacons) < 0)
+        return -1;
+    if ((v = scenario_get(root, "on_beacon_lost")) != NULL) {
+        if (scenario_choice(cx, v, "on_beacon_lost", lost, 2, &k) < 0)
+            return -1;
+        s->on_beacon_lost = (enum scenario_on_lost)k;
+    }
+    s->seed = 1;
+    if ((v = scenario_get(root, "seed")) != NULL &&
+        scenario_uint(cx, v, "seed", 0, UINT64_MAX, &s->seed) < 0)
+        return -1;
+    if ((defaults = scenario_get(root, "defaults")) != NULL &&
+        scenario_defaults_check(cx, defaults) < 0)
+        return -1;
+    if ((v = scenario_get(root, "phases")) == NULL)
+        return scenario_fail(cx, root, "(top level)", "missing phases");
+    return parse_phases(cx, v, defaults, s);
+}
+
+int scenario_parse(const char *text, size_t len, const char *path, struct scenario *s,
+                   char *err)
+{
+    struct scenario_ydoc doc = {0};
+    struct scenario_ctx cx = {.file = path, .err = err};
+    int rc = -1;
+
+    memset(s, 0, sizeof(*s));
+    s->scale = 1;
+    if (len > SCENARIO_MAX_BYTES)
+        return err_set(err, "%s: larger than %u bytes", path, SCENARIO_MAX_BYTES);
+    if (memchr(text, '\0', len) != NULL)
+        return err_set(err, "%s: contains a NUL byte (not a text file?)", path);
+    s->path = strdup(path);
+    s->text = malloc(len + 1);
+    if (s->path == NULL || s->text == NULL) {
+        err_set(err, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(s->text, text, len);
+    s->text[len] = '\0';
+    s->text_len = len;
+    if (scenario_yaml_parse(&doc, s->text, len, path, err) < 0)
+        goto out;
+    rc = parse_top(&cx, doc.root, s);
+out:
+    scenario_ydoc_free(&doc);
+    if (rc < 0)
+        scenario_free(s);
+    return rc;
+}
+
+int scenario_load(const char *path, struct scenario *s, char *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = -1;
+
+    memset(s, 0, sizeof(*s));
+    if (f == NULL)
+        return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    buf = malloc(SCENARIO_MAX_BYTES + 1);
+    if (buf == NULL) {
+        err_set(err, "%s: out of memory", path);
+        goto out;
+    }
+    n = fread(buf, 1, SCENARIO_MAX_BYTES + 1, f);
+    if (ferror(f)) {
+        err_set(err, "%s: cannot read: %s", path, strerror(errno));
+        goto out;
+    }
+    if (n > SCENARIO_MAX_BYTES) {
+        err_set(err, "%s: larger than %u bytes", path, SCENARIO_MAX_BYTES);
+        goto out;
+    }
+    rc = scenario_parse(buf, n, path, s, err);
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+void scenario_free(struct scenario *s)
+{
+    free(s->path);
+    free(s->text);
+    free(s->description);
+    free(s->accounts);
+    free(s->local.genesis);
+    free(s->phases);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- scaling ---- */
+
+/* ns * factor, rounded, at least 1 ms unless 0; false when too long. */
+static bool scale_ns(uint64_t *ns, double factor)
+{
+    double v;
+
+    if (*ns == 0)
+        return true;
+    v = nearbyint((double)*ns * factor);
+    if (v < (double)MS)
+        v = (double)MS;
+    if (!(v <= (double)RATECTL_MAX_NS))
+        return false;
+    *ns = (uint64_t)v;
+    return true;
+}
+
+/* The schedule of a LOAD phase or of a P2P_LIMIT hold. */
+static int scale_schedule(struct scenario_phase *p, double factor, char *err)
+{
+    bool ok = true;
+
+    if (p->rate.kind == SCENARIO_RATE_STEPS) {
+        uint64_t sum = 0;
+        for (size_t k = 0; k < p->rate.nsteps && ok; k++) {
+            ok = scale_ns(&p->rate.steps[k].dur_ns, factor);
+            sum += p->rate.steps[k].dur_ns;
+        }
+        ok = ok && sum <= RATECTL_MAX_NS;
+        p->duration_ns = sum;
+    } else {
+        ok = scale_ns(&p->duration_ns, factor);
+    }
+    ok = ok && scale_ns(&p->warmup_ns, factor) && scale_ns(&p->cooldown_ns, factor);
+    if (!ok)
+        return err_set(err, "phase %s: scaled, it would last more than 30 days", p->name);
+    if (p->warmup_ns >= p->duration_ns || p->cooldown_ns >= p->duration_ns - p->warmup_ns)
+        return err_set(err, "phase %s: scaled, warmup and cooldown would leave no "
+                       "steady-state window", p->name);
+    return 0;
+}
+
+static int scale_phase(struct scenario_phase *p, double factor, char *err)
+{
+    struct scenario_find_limit *fl = &p->find_limit;
+
+    switch (p->kind) {
+    case SCENARIO_PHASE_FIND_LIMIT:
+        if (!scale_ns(&fl->step_ns, factor) || !scale_ns(&fl->settle_ns, factor) ||
+            (double)fl->step_ns * (fl->nsteps + fl->refine) > (double)RATECTL_MAX_NS)
+            return err_set(err, "phase %s: scaled, it would last more than 30 days", p->name);
+        if (fl->settle_ns >= fl->step_ns)
+            return err_set(err, "phase %s: scaled, its steps would leave nothing after settling",
+                           p->name);
+        p->duration_ns = fl->step_ns * (fl->nsteps + fl->refine);
+        return 0;
+    case SCENARIO_PHASE_P2P_LIMIT:
+        if (!scale_ns(&p->p2p_limit.probe_ns, factor))
+            return err_set(err, "phase %s: scaled, a probe would last more than 30 days",
+                           p->name);
+        return p->duration_ns > 0 ? scale_schedule(p, factor, err) : 0;
+    case SCENARIO_PHASE_LOAD:
+        return scale_schedule(p, factor, err);
+    }
+    return err_set(err, "phase %s: unknown kind %d", p->name, (int)p->kind);
+}
+
+int scenario_scale(struct scenario *s, double factor, char *err)
+{
+    struct scenario_phase *copy;
+
+    if (!(factor > 0 && factor <= 1000))
+        return err_set(err, "scale factor %g is out of range (0 .. 1000]", factor);
+    /* All or nothing: scale a copy, then take it. */
+    copy = malloc(s->nphases * sizeof(*copy) + 1);
+    if (copy == NULL)
+        return err_set(err, "out of memory");
+    memcpy(copy, s->phases, s->nphases * sizeof(*copy));
+    for (size_t i = 0; i < s->nphases; i++)
+        if (scale_phase(&copy[i], factor, err) < 0) {
+            free(copy);
+            return -1;
+        }
+    free(s->phases);
+    s->phases = copy;
+    s->scale *= factor;
+    return 0;
+}
+
+/* ---- curves ---- */
+
+int scenario_phase_curve(const struct scenario_phase *p, struct ratectl_curve *c, char *err)
+{
+    const struct scenario_rate *r = &p->rate;
+
+    ratectl_curve_init(c);
+    if (p->kind == SCENARIO_PHASE_FIND_LIMIT)
+        return err_set(err, "phase %s: a find_limit phase has one curve per step "
+                       "(scenario_find_limit_curve)", p->name);
+    if (p->duration_ns == 0)
+        return err_set(err, "phase %s: no duration, so no schedule", p->name);
+    switch (r->kind) {
+    case SCENARIO_RATE_UNLIMITED:
+        c->unlimited = true;
+        c->unlimited_ns = p->duration_ns;
+        return 0;
+    case SCENARIO_RATE_CONSTANT:
+        return ratectl_curve_add(c, r->rate, r->rate, p->duration_ns, err);
+    case SCENARIO_RATE_RAMP:
+        return ratectl_curve_add(c, r->from, r->to, p->duration_ns, err);
+    case SCENARIO_RATE_STEPS:
+        for (size_t k = 0; k < r->nsteps; k++)
+            if (ratectl_curve_add(c, r->steps[k].rate, r->steps[k].rate, r->steps[k].dur_ns,
+                                  err) < 0)
+                return err_prefix(err, "steps[%zu]", k);
+        return 0;
+    }
+    return err_set(err, "phase %s: unknown rate kind %d", p->name, (int)r->kind);
+}
+
+double scenario_find_limit_rate(const struct scenario_phase *p, uint32_t i)
+{
+    double r = p->find_limit.start + (double)i * p->find_limit.step;
+
+    return r < p->find_limit.max ? r : p->find_limit.max;
+}
+
+int scenario_find_limit_curve(const struct scenario_phase *p, double rate,
+                              struct ratectl_curve *c, char *err)
+{
+    ratectl_curve_init(c);
+    if (p->kind != SCENARIO_PHASE_FIND_LIMIT)
+        return err_set(err, "phase %s is not a find_limit phase", p->name);
+    if (!(rate > 0))
+        return err_set(err, "phase %s: a step's rate must be > 0", p->name);
+    return ratectl_curve_add(c, rate, rate, p->find_limit.step_ns, err);
+}
+
+int scenario_p2p_probe_curve(const struct scenario_phase *p, struct ratectl_curve *c,
+                             char *err)
+{
+    ratectl_curve_init(c);
+    if (p->kind != SCENARIO_PHASE_P2P_LIMIT)
+        return err_set(err, "phase %s is not a p2p_limit phase", p->name);
+    return ratectl_curve_add(c, p->p2p_limit.probe_rate, p->p2p_limit.probe_rate,
+                             p->p2p_limit.probe_ns, err);
+}
+
+uint64_t scenario_total_ns(const struct scenario *s)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < s->nphases; i++)
+        sum += s->phases[i].duration_ns; /* each <= 30 days, phases <= 64: no overflow */
+    return sum;
+}
+
+/* ---- names ---- */
+
+#define NAME_OF(table, v) \
+    ((size_t)(v) < sizeof(table) / sizeof(table[0]) ? table[(size_t)(v)] : "unknown")
+
+const char *scenario_phase_kind_name(enum scenario_phase_kind k)
+{
+    static const char *const t[] = {"load", "find_limit", "p2p_limit"};
+    return NAME_OF(t, k);
+}
+
+const char *scenario_rate_kind_name(enum scenario_rate_kind k)
+{
+    static const char *const t[] = {"constant", "unlimited", "ramp", "steps"};
+    return NAME_OF(t, k);
+}
+
+const char *scenario_spread_name(enum scenario_spread sp)
+{
+    static const char *const t[] = {"all", "one", "weights"};
+    return NAME_OF(t, sp);
+}
+
+const char *scenario_follow_name(enum scenario_follow f)
+{
+    static const char *const t[] = {"auto", "first", "all"};
+    return NAME_OF(t, f);
+}
+
+const char *scenario_on_lost_name(enum scenario_on_lost l)
+{
+    static const char *const t[] = {"continue", "abort"};
+    return NAME_OF(t, l);
+}
+
+const char *scenario_search_name(enum scenario_search s)
+{
+    static const char *const t[] = {"binary", "linear"};
+    return NAME_OF(t, s);
+}

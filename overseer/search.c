@@ -1,0 +1,334 @@
+/* search.c - see search.h. */
+#include "search.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "hist.h"
+
+#define SEARCH_TEXT 1400 /* a step's explanation: may quote a beacon's setup error */
+
+/* A search step's verdict on its steady window. */
+struct search_step {
+    double offered_tps, confirmed_tps;
+    bool pass;
+    bool beacon_bound;
+    char why[160];
+};
+
+static double search_secs(const struct phase_result *res)
+{
+    double s = res->window_end_s - res->window_start_s;
+    return s > 0 ? s : 1;
+}
+
+static void search_judge(const struct scenario_find_limit *fl, const struct phase_result *res,
+                         struct search_step *st)
+{
+    const struct stats_counters *c = &res->window.c;
+    double secs = search_secs(res), offered = (double)c->offered;
+    uint64_t failures = c->timeouts + c->dropped;
+
+    for (int k = 0; k < STATS_REJ_COUNT; k++)
+        failures += c->rejected[k];
+    st->offered_tps = offered / secs;
+    st->confirmed_tps = (double)c->confirmed / secs;
+    st->pass = true;
+    st->beacon_bound = res->verdict == STATS_BEACON_BOUND;
+    st->why[0] = '\0';
+    if (offered <= 0) {
+        st->pass = false;
+        snprintf(st->why, sizeof st->why, "nothing was offered in the window");
+        return;
+    }
+    if (fl->check_confirmed && (double)c->confirmed / offered < fl->confirmed_below) {
+        st->pass = false;
+        snprintf(st->why, sizeof st->why, "confirmed %.1f%% of offered (bound %.0f%%)",
+                 100.0 * (double)c->confirmed / offered, 100.0 * fl->confirmed_below);
+    } else if (fl->check_inclusion &&
+               hist_percentile(&res->window.inclusion, 99.0) > fl->inclusion_p99_above_ns) {
+        st->pass = false;
+        snprintf(st->why, sizeof st->why, "inclusion p99 %.2f s (bound %.2f s)",
+                 (double)hist_percentile(&res->window.inclusion, 99.0) / 1e9,
+                 (double)fl->inclusion_p99_above_ns / 1e9);
+    } else if (fl->check_ack &&
+               hist_percentile(&res->window.ack, 99.0) > fl->ack_p99_above_ns) {
+        st->pass = false;
+        snprintf(st->why, sizeof st->why, "ack p99 %.1f ms (bound %.1f ms)",
+                 (double)hist_percentile(&res->window.ack, 99.0) / 1e6,
+                 (double)fl->ack_p99_above_ns / 1e6);
+    } else if (fl->check_failures && (double)failures / offered > fl->failures_above) {
+        st->pass = false;
+        snprintf(st->why, sizeof st->why, "failures %.1f%% of offered (bound %.1f%%)",
+                 100.0 * (double)failures / offered, 100.0 * fl->failures_above);
+    }
+}
+
+int search_find_limit(struct run *r, const struct scenario_phase *p, struct phase_result *res,
+                      char *err)
+{
+    const struct scenario_find_limit *fl = &p->find_limit;
+    struct phase_result step_res;
+    struct search_step st;
+    char name[SCENARIO_NAME_LEN + 32], note[SEARCH_TEXT];
+    double last_pass = 0, first_fail = 0, best = 0, best_at = 0;
+    uint32_t i = 0, refined = 0;
+    int rc = 0;
+
+    memset(res, 0, sizeof *res);
+    stats_init(&res->total);
+    stats_init(&res->window);
+    run_log(r, "find_limit \"%s\": %g tx/s upward in steps of %g, %.1f s each", p->name,
+            fl->start, fl->step, (double)fl->step_ns / 1e9);
+    for (;;) {
+        double rate;
+        struct phase_spec spec = {.p = p, .name = name, .ops_per_tx = p->ops_per_tx,
+                                  .warmup_ns = fl->settle_ns, .cooldown_ns = 0};
+
+        if (first_fail == 0) {
+            if (i >= fl->nsteps)
+                break;
+            rate = scenario_find_limit_rate(p, i++);
+        } else {
+            /* Refinement: bisect between the last pass and the first failure. */
+            if (refined >= fl->refine || first_fail - last_pass < 1)
+                break;
+            rate = (last_pass + first_fail) / 2;
+            refined++;
+        }
+        snprintf(name, sizeof name, "%s@%.0f", p->name, rate);
+        if (scenario_find_limit_curve(p, rate, &spec.curve, err) < 0)
+            return -1;
+        rc = phase_run(r, &spec, &step_res, NULL, err);
+        if (rc != 0)
+            break;
+        search_judge(fl, &step_res, &st);
+        stats_merge(&res->total, &step_res.total);
+        if (res->start_s == 0)
+            res->start_s = step_res.start_s;
+        res->end_s = step_res.end_s;
+        res->beacons = step_res.beacons;
+        if (step_res.cpu_max_pct > res->cpu_max_pct)
+            res->cpu_max_pct = step_res.cpu_max_pct;
+        run_log(r, "  %.0f tx/s offered: %.1f tx/s confirmed over the window - %s%s%s", rate,
+                st.confirmed_tps, st.pass ? "keeps up" : "does not keep up", st.pass ? "" : ": ",
+                st.why);
+        if (st.beacon_bound) {
+            /* The beacons, not the network, stopped keeping up: the step says
+             * nothing about the network. */
+            snprintf(res->reason, sizeof res->reason,
+                     "beacon-bound at %.0f tx/s offered: add beacons to go higher", rate);
+            res->verdict = STATS_BEACON_BOUND;
+            break;
+        }
+        if (st.confirmed_tps > best) {
+            best = st.confirmed_tps;
+            best_at = rate;
+            res->window = step_res.window;
+            res->window_start_s = step_res.window_start_s;
+            res->window_end_s = step_res.window_end_s;
+        }
+        if (st.pass) {
+            if (rate > last_pass)
+                last_pass = rate;
+        } else if (first_fail == 0 || rate < first_fail) {
+            first_fail = rate;
+            res->verdict = STATS_NODE_BOUND;
+        }
+    }
+    if (rc != 0)
+        return rc;
+    if (first_fail == 0 && res->verdict != STATS_BEACON_BOUND)
+        snprintf(note, sizeof note, "find_limit: no limit up to %.0f tx/s offered (max confirmed "
+                 "%.1f tx/s); raise max", last_pass, best);
+    else if (res->verdict == STATS_BEACON_BOUND)
+        snprintf(note, sizeof note, "find_limit: %s; max confirmed so far %.1f tx/s", res->reason,
+                 best);
+    else
+        snprintf(note, sizeof note, "find_limit: limit %.1f tx/s (highest confirmed rate, at "
+                 "%.0f tx/s offered); keeps up at %.0f tx/s, not at %.0f tx/s", best, best_at,
+                 last_pass, first_fail);
+    if (res->verdict != STATS_BEACON_BOUND) {
+        /* The finding without its "find_limit: " label; truncation is harmless. */
+        size_t n = strlen(note + 12);
+        if (n >= sizeof res->reason)
+            n = sizeof res->reason - 1;
+        memcpy(res->reason, note + 12, n);
+        res->reason[n] = '\0';
+    }
+    run_log(r, "%s", note);
+    {
+        struct csvout_summary sx = {
+            .phase = p->name, .kind = "find_limit", .phase_start_s = res->start_s,
+            .phase_end_s = res->end_s, .window_start_s = res->window_start_s,
+            .window_end_s = res->window_end_s, .beacons = res->beacons,
+            .ops_per_tx = p->ops_per_tx, .beacon_cpu_max_pct = res->cpu_max_pct,
+            .verdict = stats_verdict_name(res->verdict), .reason = res->reason, .note = note,
+        };
+        if (csvout_summary(r->sum, &res->window, &sx, err) < 0)
+            run_log(r, "%s", err);
+    }
+    return 0;
+}
+
+/* One p2p_limit probe with ops operations per transaction. *pass: every
+ * transaction sent was accepted. *size: the unsigned transaction size the
+ * beacons reported. */
+static int search_probe(struct run *r, const struct scenario_phase *p, uint32_t ops, bool *pass,
+                        uint32_t *size, char *why, size_t whycap, struct phase_result *acc,
+                        char *err)
+{
+    struct phase_spec spec = {.p = p, .ops_per_tx = ops, .warmup_ns = 0, .cooldown_ns = 0};
+    struct phase_result res;
+    char name[SCENARIO_NAME_LEN + 32];
+    int rc;
+
+    snprintf(name, sizeof name, "%s@%uops", p->name, ops);
+    spec.name = name;
+    if (scenario_p2p_probe_curve(p, &spec.curve, err) < 0)
+        return -1;
+    r->have_chain = false; /* the READY of this probe says the size */
+    rc = phase_run(r, &spec, &res, NULL, err);
+    *size = r->have_chain ? r->chain.tx_size : 0;
+    if (rc < 0 && res.ready_failed) {
+        /* A beacon refused the shape (over the chain's maximum size): that
+         * is where rejection starts, in the chain's own terms. */
+        *pass = false;
+        snprintf(why, whycap, "refused before sending: %s", res.reason);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    stats_merge(&acc->total, &res.total);
+    if (acc->start_s == 0)
+        acc->start_s = res.start_s;
+    acc->end_s = res.end_s;
+    acc->beacons = res.beacons;
+    const struct stats_counters *c = &res.total.c;
+    uint64_t rejected = 0;
+    int worst = -1;
+    for (int k = 0; k < STATS_REJ_COUNT; k++) {
+        rejected += c->rejected[k];
+        if (c->rejected[k] > 0 && (worst < 0 || c->rejected[k] > c->rejected[worst]))
+            worst = k;
+    }
+    *pass = c->sent > 0 && c->accepted == c->sent && rejected == 0 && c->timeouts == 0;
+    if (*pass)
+        snprintf(why, whycap, "%llu of %llu accepted", (unsigned long long)c->accepted,
+                 (unsigned long long)c->sent);
+    else if (worst >= 0)
+        snprintf(why, whycap, "%llu of %llu rejected, mostly \"%s\" (see events.log for the "
+                 "node's words)", (unsigned long long)rejected, (unsigned long long)c->sent,
+                 stats_reject_name((enum stats_reject)worst));
+    else
+        snprintf(why, whycap, "%llu sent, %llu accepted, %llu timeouts, %llu connection errors",
+                 (unsigned long long)c->sent, (unsigned long long)c->accepted,
+                 (unsigned long long)c->timeouts, (unsigned long long)c->conn_errors);
+    return 0;
+}
+
+int search_p2p_limit(struct run *r, const struct scenario_phase *p, struct phase_result *res,
+                     char *err)
+{
+    const struct scenario_p2p_limit *pl = &p->p2p_limit;
+    uint32_t lo = pl->min_ops ? pl->min_ops : 1, hi, best = 0, best_size = 0, fail_ops = 0,
+             fail_size = 0, size;
+    uint64_t cap;
+    char why[SEARCH_TEXT], fail_why[SEARCH_TEXT] = "", note[2 * SEARCH_TEXT + 400], capnote[300];
+    bool pass;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    stats_init(&res->total);
+    stats_init(&res->window);
+    /* The first probe (the smallest size) also tells the chain's limits. */
+    rc = search_probe(r, p, lo, &pass, &size, why, sizeof why, res, err);
+    if (rc != 0)
+        return rc;
+    if (!pass)
+        return err_set(err, "p2p_limit \"%s\": even %u operation(s) per transaction failed: %s",
+                       p->name, lo, why);
+    best = lo;
+    best_size = size;
+    cap = pl->max_message_bytes;
+    capnote[0] = '\0';
+    if (r->chain.max_tx_size < cap) {
+        snprintf(capnote, sizeof capnote, "the chain caps transactions at %u bytes "
+                 "(maximum_transaction_size), below the %llu-byte P2P message limit: testing at "
+                 "the chain's cap", r->chain.max_tx_size, (unsigned long long)cap);
+        cap = r->chain.max_tx_size;
+    }
+    if (r->chain.max_block_size < cap) {
+        snprintf(capnote, sizeof capnote, "the chain's maximum_block_size (%u bytes) is below "
+                 "the P2P limit: testing at the block size", r->chain.max_block_size);
+        cap = r->chain.max_block_size;
+    }
+    if (capnote[0] != '\0')
+        run_log(r, "p2p_limit: %s", capnote);
+    /* Sizes grow linearly with operations: aim a little past the cap so the
+     * search also sees where rejection starts. */
+    hi = pl->max_ops ? pl->max_ops
+                     : (uint32_t)((cap + cap / 8) * lo / (size > 0 ? size : 25)) + 1;
+    if (hi > SCENARIO_MAX_OPS)
+        hi = SCENARIO_MAX_OPS;
+    run_log(r, "p2p_limit \"%s\": %u op(s) = %u bytes accepted; searching up to %u ops (%s)",
+            p->name, lo, size, hi, scenario_search_name(pl->search));
+    while (best < hi && !r->aborted) {
+        uint32_t ops = pl->search == SCENARIO_SEARCH_LINEAR ? best + pl->step_ops
+                                                            : best + (hi - best + 1) / 2;
+        if (fail_ops != 0 && ops >= fail_ops)
+            ops = fail_ops - 1;
+        if (ops <= best)
+            break;
+        rc = search_probe(r, p, ops, &pass, &size, why, sizeof why, res, err);
+        if (rc != 0)
+            return rc;
+        run_log(r, "  %u ops/tx (%u bytes): %s", ops, size, why);
+        if (pass) {
+            best = ops;
+            best_size = size;
+        } else {
+            fail_ops = ops;
+            fail_size = size;
+            snprintf(fail_why, sizeof fail_why, "%s", why);
+            hi = ops - 1;
+            if (pl->search == SCENARIO_SEARCH_LINEAR)
+                break;
+        }
+    }
+    if (fail_ops != 0)
+        snprintf(note, sizeof note, "p2p_limit: largest accepted %u ops/tx = %u bytes; rejection "
+                 "starts at %u ops/tx (%u bytes): %s%s%s", best, best_size, fail_ops, fail_size,
+                 fail_why, capnote[0] ? "; " : "", capnote);
+    else
+        snprintf(note, sizeof note, "p2p_limit: every size up to %u ops/tx (%u bytes) was "
+                 "accepted%s%s", best, best_size, capnote[0] ? "; " : "", capnote);
+    run_log(r, "%s", note);
+    snprintf(res->reason, sizeof res->reason, "largest accepted: %u ops/tx, %u bytes", best,
+             best_size);
+    {
+        struct csvout_summary sx = {
+            .phase = p->name, .kind = "p2p_limit", .phase_start_s = res->start_s,
+            .phase_end_s = res->end_s, .beacons = res->beacons, .ops_per_tx = best,
+            .verdict = stats_verdict_name(res->verdict), .reason = res->reason, .note = note,
+        };
+        if (csvout_summary(r->sum, &res->window, &sx, err) < 0)
+            run_log(r, "%s", err);
+    }
+    /* The hold: the largest accepted size at the phase's rate. */
+    if (p->duration_ns > 0 && !r->aborted) {
+        struct phase_spec spec = {.p = p, .name = p->name, .ops_per_tx = best,
+                                  .warmup_ns = p->warmup_ns, .cooldown_ns = p->cooldown_ns};
+        struct phase_result hold;
+        if (scenario_phase_curve(p, &spec.curve, err) < 0)
+            return -1;
+        rc = phase_run(r, &spec, &hold, note, err);
+        if (rc != 0)
+            return rc;
+        res->window = hold.window;
+        res->verdict = hold.verdict;
+        res->end_s = hold.end_s;
+    }
+    return 0;
+}
