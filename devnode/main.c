@@ -390,6 +390,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     rc = wsserver_run(a.srv, &stop_flag) < 0 ? 1 : 0;
     signal_srv = NULL;
+    /* The last, partial second too: totals read from the status lines add
+     * up to everything this node did. */
+    on_status(&a);
 out:
     /* The server first: closing its connections frees their sessions. */
     wsserver_free(a.srv);

@@ -50,16 +50,28 @@ int allow_load(struct allowlist *a, const char *path, char *err)
     while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
         char *p = line, *end;
         lineno++;
-        if ((end = strchr(p, '#')) != NULL)
-            *end = '\0';
+        /* '#' is a Z85 character too: a comment starts only at the start of
+         * a line or after a blank. */
+        for (end = p; *end != '\0'; end++)
+            if (*end == '#' && (end == p || end[-1] == ' ' || end[-1] == '\t')) {
+                *end = '\0';
+                break;
+            }
         while (*p == ' ' || *p == '\t')
             p++;
+        /* A beacon's .pub file reads "public KEY": accept it as it is, so
+         * that `cat beacon-*.pub > beacons.allow` makes an allowlist. */
+        if (strncmp(p, "public", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
+            p += 6;
+            while (*p == ' ' || *p == '\t')
+                p++;
+        }
         end = p + strcspn(p, " \t\r\n");
         if (end == p)
             continue;
         if ((size_t)(end - p) != BUS_KEY_LEN) {
-            rc = err_set(err, "%s:%u: expected a 40-character Z85 public key (a beacon's .pub file)",
-                         path, lineno);
+            rc = err_set(err, "%s:%u: expected a 40-character Z85 public key, or a beacon's .pub "
+                         "line \"public KEY\"", path, lineno);
             break;
         }
         memcpy(key, p, BUS_KEY_LEN);

@@ -1,6 +1,8 @@
 /* allow.h - the overseer's allowlist of beacon public keys: one Z85 key
- * (40 characters) per line, optionally followed by a name; '#' starts a
- * comment. */
+ * (40 characters) per line, optionally after the word "public" (so a
+ * beacon's .pub file is a valid line) and optionally followed by a name;
+ * '#' at the start of a line or after a blank starts a comment (Z85 keys
+ * may contain '#'). */
 #ifndef BSS_ALLOW_H
 #define BSS_ALLOW_H
 

@@ -143,7 +143,7 @@ struct local *local_start(const struct local_config *cfg, char *err)
         argv[k++] = "--accounts";
         argv[k++] = (char *)cfg->accounts;
         argv[k++] = "--shared-block-ids"; /* one network: TaPoS holds on every devnode */
-        argv[k++] = "--quiet";
+        argv[k++] = "--stats-json";       /* per-node load, per second, in its log */
         if (cfg->block_interval > 0) {
             snprintf(num[0], sizeof num[0], "%g", cfg->block_interval);
             argv[k++] = "--block-interval";

@@ -1,5 +1,6 @@
 /* local.h - the embedded default: devnodes and beacons started as child
- * processes on loopback, their output in LOGDIR/devnode-N.log and
+ * processes on loopback, their output in LOGDIR/devnode-N.log (with one
+ * JSON stats line per second: the node's own view of its load) and
  * LOGDIR/beacon-N.log, and stopped again on exit or Ctrl-C (children also
  * die with the overseer: PR_SET_PDEATHSIG). */
 #ifndef BSS_LOCAL_H

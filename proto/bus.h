@@ -41,7 +41,7 @@ int bus_keygen_files(const char *path, char *err);
 /* Reads PATH (.key: both keys; .pub: public only, secret_key may be NULL).
  * Blank lines and lines starting with '#' are ignored. When secret_key is
  * given, the file must hold both keys, they must belong together, and it
- * must not be readable by group or others (like ssh). Keys are checked
+ * must not be readable by others (group is allowed: Kubernetes mounts secrets 0440). Keys are checked
  * (40 characters of the Z85 alphabet). Returns 0 or -1 with err naming the
  * file and line; the secret is never quoted. */
 int bus_key_load(const char *path, char public_key[BUS_KEY_LEN + 1],

@@ -238,8 +238,11 @@ int bus_key_load(const char *path, char public_key[BUS_KEY_LEN + 1],
         err_set(err, "%s: no \"secret KEY\" line (a .pub file has none; give the .key file)", path);
         goto done;
     }
-    if (secret_key != NULL && (mode & 077) != 0) {
-        err_set(err, "%s: holds a secret key but is open to other users (mode %04o); "
+    /* Others must not read it; a group may (Kubernetes mounts secrets
+     * 0440 with an fsGroup, and a group of operators is a deliberate
+     * choice). */
+    if (secret_key != NULL && (mode & 007) != 0) {
+        err_set(err, "%s: holds a secret key but any user can read it (mode %04o); "
                      "chmod 600 it", path, mode);
         goto done;
     }

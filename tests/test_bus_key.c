@@ -197,9 +197,12 @@ static void test_key_load_errors(void **state)
     p = write_file(fx, "open.key", 0644, text);
     assert_int_equal(bus_key_load(p, pub2, sec2, err), -1);
     assert_non_null(
-        strstr(err, "open.key: holds a secret key but is open to other users (mode 0644)"));
+        strstr(err, "open.key: holds a secret key but any user can read it (mode 0644)"));
     assert_int_equal(bus_key_load(p, pub2, NULL, err), 0);
     assert_string_equal(pub, pub2);
+    /* Readable by the group only (Kubernetes secrets, 0440): accepted. */
+    p = write_file(fx, "group.key", 0440, text);
+    assert_int_equal(bus_key_load(p, pub2, sec2, err), 0);
 
     /* A good file with comments, blank lines, CRLF and trailing blanks. */
     snprintf(text, sizeof text, "# made by hand\r\n\r\npublic %s  \r\nsecret\t%s\r\n", pub, sec);

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The overseer end to end on loopback (TAP). Args: OVERSEER BEACON DEVNODE HOSTILE SRCDIR
+# Every process is bounded by `timeout` and killed on exit.
+set -u
+OVERSEER=$1 BEACON=$2 DEVNODE=$3 HOSTILE=$4 SRC=$5
+KEYS=$SRC/devnode/test-accounts.keys
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+n=0 bad=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# py DESC CODE FILES...: TAP line from a python check; the files are shown on failure.
+py() { local desc=$1 code=$2; shift 2
+  if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
+
+echo "1..9"
+
+# 1-2. A local run: 3 beacons, 2 devnodes; the CSV equals what the devnodes applied.
+cat >"$tmp/e2e.yaml" <<YAML
+name: e2e
+beacons: 3
+local: {devnodes: 2, block_interval: 0.5}
+defaults: {mix: {transfer: 80, limit_order: 20}, drain: 3}
+phases:
+  - name: load
+    duration: 6
+    rate: 300
+YAML
+timeout 180 "$OVERSEER" run "$tmp/e2e.yaml" --local --out "$tmp/e2e" --quiet --bind "tcp://127.0.0.1:$(freeport)" \
+  >"$tmp/e2e.log" 2>&1
+rc=$?
+py "a local run of 3 beacons and 2 devnodes completes with all result files" "
+import os, sys
+assert $rc == 0, 'exit $rc'
+for f in ('timeseries.csv', 'beacons.csv', 'summary.csv', 'events.log', 'manifest.json'):
+    assert os.path.getsize('$tmp/e2e/' + f) > 0, f" "$tmp/e2e.log"
+py "confirmed and accepted in timeseries.csv equal what the devnodes applied and accepted" "
+import csv, glob, json
+rows = list(csv.DictReader(open('$tmp/e2e/timeseries.csv')))
+conf = sum(float(r['confirmed_tps']) * float(r['interval_s']) for r in rows)
+acc = sum(float(r['accepted_tps']) * float(r['interval_s']) for r in rows)
+off = sum(float(r['offered_tps']) * float(r['interval_s']) for r in rows)
+applied = accepted = 0
+for f in glob.glob('$tmp/e2e/devnode-*.log'):
+    for l in open(f):
+        if l.startswith('{'):
+            d = json.loads(l); applied += d['applied_tx']; accepted += d['accepted']
+assert len(glob.glob('$tmp/e2e/devnode-*.log')) == 2
+assert round(conf) == applied == round(acc) == accepted == round(off) == 1800, (conf, applied, acc, accepted, off)" \
+  "$tmp/e2e.log" "$tmp/e2e/events.log"
+
+# 3. A beacon killed mid-run is reported lost; the time series goes on without it.
+cat >"$tmp/lost.yaml" <<YAML
+name: lost
+beacons: 3
+local: {devnodes: 1, block_interval: 0.5}
+defaults: {drain: 2}
+phases:
+  - name: load
+    duration: 12
+    rate: 300
+YAML
+timeout 180 "$OVERSEER" run "$tmp/lost.yaml" --local --out "$tmp/lost" --quiet --bind "tcp://127.0.0.1:$(freeport)" \
+  >"$tmp/lost.log" 2>&1 &
+ov=$!; pids+=($ov)
+for _ in $(seq 200); do grep -q 'phase 1 "load"' "$tmp/lost/events.log" 2>/dev/null && break; sleep 0.1; done
+sleep 5
+pkill -KILL -f -- "--id local-2( |\$)" ; wait $ov; rc=$?
+py "a beacon killed mid-run is reported lost and the time series continues with the rest" "
+import csv
+ev = open('$tmp/lost/events.log').read()
+assert 'beacon local-2 lost' in ev, ev[-2000:]
+rows = [r for r in csv.DictReader(open('$tmp/lost/timeseries.csv')) if r['phase'] == 'load']
+alive = [int(r['beacons_alive']) for r in rows]
+assert 3 in alive and 2 in alive, alive
+after = [r for r in rows if int(r['beacons_alive']) == 2 and float(r['offered_tps']) > 0]
+assert len(after) >= 3 and all(float(r['confirmed_tps']) > 0 for r in after[1:]), after
+assert $rc == 0, 'exit $rc'" "$tmp/lost.log"
+
+# 4-5. The allowlist: a beacon whose key is not in it is refused, and the refusal is logged.
+start_devnode() { # NAME PORT
+  timeout 300 "$DEVNODE" --quiet --accounts "$KEYS" --listen "127.0.0.1:$2" --block-interval 0.5 \
+    --shared-block-ids >"$tmp/$1.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q '^listening on' "$tmp/$1.out" && return 0; sleep 0.05; done
+  return 1
+}
+dport=$(freeport); start_devnode dn "$dport"
+cat >"$tmp/remote.yaml" <<YAML
+name: remote
+nodes: [ws://127.0.0.1:$dport]
+accounts: $KEYS
+beacons: 2
+defaults: {drain: 2}
+phases:
+  - name: load
+    duration: 20
+    rate: 100
+YAML
+( cd "$tmp" && "$OVERSEER" keygen ov >/dev/null && "$BEACON" keygen b1 >/dev/null && "$BEACON" keygen b2 >/dev/null )
+cat "$tmp/b1.pub" >"$tmp/allow"
+oport=$(freeport)
+timeout 60 "$OVERSEER" run "$tmp/remote.yaml" --out "$tmp/allow-run" --quiet --wait 5 --bind "tcp://127.0.0.1:$oport" \
+  --key "$tmp/ov.key" --allow "$tmp/allow" >"$tmp/allow.log" 2>&1 &
+ov=$!; pids+=($ov)
+for b in b1 b2; do
+  timeout 60 "$BEACON" --overseer "tcp://127.0.0.1:$oport" --overseer-key "$tmp/ov.pub" --key "$tmp/$b.key" \
+    --id "$b" >"$tmp/$b.log" 2>&1 &
+  pids+=($!)
+done
+wait $ov; rc=$?
+b2key=$(awk '$1 == "public" {print $2}' "$tmp/b2.pub")
+py "a beacon whose key is not in the allowlist is refused (the run waits for 2, gets 1)" "
+log = open('$tmp/allow.log').read()
+assert $rc != 0 and 'only 1 of 2 beacons connected' in log, log[-1500:]" "$tmp/allow.log"
+py "the refusal is logged with the refused key" "
+ev = open('$tmp/allow-run/events.log').read()
+assert 'refused beacon key' in ev and '''$b2key''' in ev, ev[-1500:]" "$tmp/allow-run/events.log"
+for p in $(pgrep -f -- "--id b[12]( |\$)"); do kill "$p" 2>/dev/null; done
+
+# 6-8. The overseer killed and restarted: beacons stop within the lease, reconnect, and the
+# time series written before the kill is intact.
+oport=$(freeport)
+for b in b1 b2; do
+  timeout 120 "$BEACON" --overseer "tcp://127.0.0.1:$oport" --insecure --id "r-$b" >"$tmp/r-$b.log" 2>&1 &
+  pids+=($!)
+done
+# No `timeout` wrapper here: the test kills the overseer itself (the trap cleans up).
+"$OVERSEER" run "$tmp/remote.yaml" --out "$tmp/first" --quiet --insecure --bind "tcp://127.0.0.1:$oport" \
+  >"$tmp/first.log" 2>&1 &
+ov=$!; pids+=($ov)
+for _ in $(seq 300); do [ "$(grep -c . "$tmp/first/timeseries.csv" 2>/dev/null)" -ge 5 ] && break; sleep 0.1; done
+kill -KILL $ov; killed_at=$(date +%s.%N)
+sleep 8
+py "after the overseer is killed, the beacons stop broadcasting within the lease (5 s)" "
+import re
+for b in ('b1', 'b2'):
+    log = open('$tmp/r-' + b + '.log').read()
+    assert 'no word from the overseer' in log, log[-1500:]
+    assert 'phase 1: done' in log, log[-1500:]" "$tmp/r-b1.log"
+py "the time series written before the kill is intact (complete rows, header first)" "
+import csv
+rows = list(csv.reader(open('$tmp/first/timeseries.csv')))
+assert rows[0][0] == 't_s' and len(rows) >= 5, rows[:2]
+assert all(len(r) == len(rows[0]) for r in rows[1:]), [len(r) for r in rows]"
+cat >"$tmp/again.yaml" <<YAML
+name: again
+nodes: [ws://127.0.0.1:$dport]
+accounts: $KEYS
+beacons: 2
+defaults: {drain: 2}
+phases:
+  - name: load
+    duration: 3
+    rate: 100
+YAML
+timeout 90 "$OVERSEER" run "$tmp/again.yaml" --out "$tmp/second" --quiet --insecure --bind "tcp://127.0.0.1:$oport" \
+  --wait 20 >"$tmp/second.log" 2>&1; rc=$?
+py "the beacons reconnect to a restarted overseer and run its scenario" "
+import csv
+assert $rc == 0, open('$tmp/second.log').read()[-1500:]
+rows = list(csv.DictReader(open('$tmp/second/summary.csv')))
+assert rows and float(rows[0]['confirmed_tps']) > 50, rows" "$tmp/second.log"
+
+# 9. A hostile peer: junk, truncated and oversized frames do not crash the overseer.
+oport=$(freeport)
+timeout 60 "$OVERSEER" run "$tmp/again.yaml" --out "$tmp/hostile" --quiet --insecure --bind "tcp://127.0.0.1:$oport" \
+  --wait 8 --beacons 5 >"$tmp/hostile.log" 2>&1 &
+ov=$!; pids+=($ov)
+sleep 0.5
+timeout 30 "$HOSTILE" "tcp://127.0.0.1:$oport" >"$tmp/tool.log" 2>&1; hrc=$?
+alive=0; kill -0 $ov 2>/dev/null && alive=1
+wait $ov
+py "hostile and malformed messages are answered, logged, and do not crash the overseer" "
+assert $hrc == 0, open('$tmp/tool.log').read()
+assert $alive == 1
+ev = open('$tmp/hostile/events.log').read()
+assert ev.count('bad message from') >= 5, ev[-1500:]" "$tmp/tool.log" "$tmp/hostile.log"
+exit $((bad > 0))
