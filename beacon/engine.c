@@ -333,8 +333,11 @@ static void engine_second(struct engine *e, uint64_t now)
     tracker_take(e->tracker, &e->cur);
     e->cur.seq = ++e->seq;
     e->cur.wall_ms = (uint64_t)timefmt_wall_secs() * 1000u;
-    v = stats_verdict(&e->cur, e->seq > 1 ? &e->prev : NULL, e->cfg.late_ns ? e->cfg.late_ns : 1000000,
-                      reason);
+    /* The first interval is judged against itself: nothing grows against
+     * itself, so a phase start (a tracker that has not seen a block yet)
+     * cannot look like a node or beacon falling behind. */
+    v = stats_verdict(&e->cur, e->seq > 1 ? &e->prev : &e->cur,
+                      e->cfg.late_ns ? e->cfg.late_ns : 1000000, reason);
     if (e->cfg.on_stats != NULL)
         e->cfg.on_stats(e->cfg.user, &e->cur, v, reason, NULL);
     stats_merge(&e->total, &e->cur);

@@ -214,7 +214,13 @@ static enum stats_verdict node_bound(const struct stats_interval *s,
         acc += prev->c.accepted;
         conf += prev->c.confirmed;
     }
-    if (blocks > 0 && acc >= STATS_CONFIRM_MIN_TX &&
+    /* A node that falls behind grows its backlog every interval by what it
+     * cannot take; one that keeps up (even on a ramp, or with a new tracker
+     * that missed a block) grows it by far less than a quarter of what the
+     * interval brought. */
+    bool growing = prev == NULL || (double)s->g.unconfirmed >
+                                       (double)prev->g.unconfirmed + 0.25 * (double)c->accepted;
+    if (growing && blocks > 0 && acc >= STATS_CONFIRM_MIN_TX &&
         (double)conf < STATS_CONFIRM_RATIO * (double)acc &&
         (double)s->g.unconfirmed > 2.0 * (double)acc / (double)blocks) {
         snprintf(reason, 96, "confirmed %.0f%% of accepted, %" PRIu64 " waiting",

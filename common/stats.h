@@ -143,9 +143,13 @@ void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
  *  N3 s->c.lost > 0 (accepted but expired without inclusion);
  *  N4 confirmation shortfall over the window W = s + prev (prev optional):
  *     W saw at least one block, W.accepted >= STATS_CONFIRM_MIN_TX,
- *     W.confirmed < STATS_CONFIRM_RATIO * W.accepted, AND the backlog
+ *     W.confirmed < STATS_CONFIRM_RATIO * W.accepted, the backlog
  *     s->g.unconfirmed exceeds two blocks' worth of the window's acceptance
- *     (2 * W.accepted / W.blocks). The backlog condition keeps a node that
+ *     (2 * W.accepted / W.blocks), AND, when prev is given, it grew since
+ *     prev by more than a quarter of s's acceptance (a node keeping up - on
+ *     a ramp, at a phase start with a tracker that has not seen a block
+ *     yet - grows it far less; one that falls behind grows it by what it
+ *     cannot take). Without prev (a whole run) the growth is not asked. The backlog condition keeps a node that
  *     keeps up from being judged by a window that happens to miss a block
  *     (its backlog stays within about one block of transactions, and a
  *     window short of blocks only raises the bar), while a node that falls

@@ -179,9 +179,8 @@ static int phase_wait_ready(struct run *r, struct phase_result *res, char *err)
             return err_set(err, "phase \"%s\": only %u of %u beacons ready after %llu s",
                            r->phase_name, ready, alive, PHASE_READY_TIMEOUT_NS / 1000000000u);
         if (now >= next_note) {
-            if (!r->cfg->quiet)
-                fprintf(stderr, "\r[%5.0fs] phase \"%s\": pre-signing, %u/%u beacons ready   ",
-                        run_time(r), r->phase_name, ready, alive);
+            run_progress(r, "phase \"%s\": pre-signing, %u/%u beacons ready", r->phase_name, ready,
+                         alive);
             next_note = now + 1000000000u;
         }
     }
@@ -194,15 +193,12 @@ static void phase_progress(struct run *r, const struct agg_row *row, unsigned al
 
     for (int k = 0; k < STATS_REJ_COUNT; k++)
         err += c->rejected[k];
-    if (r->cfg->quiet)
-        return;
-    fprintf(stderr, "\r[%5.0fs] %s %3us | beacons %u/%u | offered %llu/s sent %llu acc %llu "
-            "conf %llu err %llu | cpu max %.0f%% | %s      ",
-            run_time(r), r->phase_name, row->second, alive, r->nmembers,
+    run_progress(r, "%s %3us | beacons %u/%u | offered %llu/s sent %llu acc %llu "
+            "conf %llu err %llu | cpu max %.0f%% | %s",
+            r->phase_name, row->second, alive, r->nmembers,
             (unsigned long long)c->offered, (unsigned long long)c->sent,
             (unsigned long long)c->accepted, (unsigned long long)c->confirmed,
             (unsigned long long)err, row->cpu_max_all_pct, stats_verdict_name(row->verdict));
-    fflush(stderr);
 }
 
 /* The phase's verdict: a bound counts when the beacons reported it in at
@@ -415,7 +411,7 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
         if (sess_poll(r->sess, 50, NULL) < 0)
             break;
     phase_rows(r, spec, res, true);
-    if (!r->cfg->quiet)
+    if (!r->cfg->quiet && isatty(STDERR_FILENO))
         fputc('\n', stderr);
     res->total = *agg_total(r->agg);
     res->end_s = run_time(r);

@@ -30,6 +30,24 @@ void run_interrupt(void)
         run_interrupted++;
 }
 
+void run_progress(struct run *r, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+
+    if (r->cfg->quiet)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    /* A terminal gets one line rewritten in place; a log gets a line each. */
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r[%5.0fs] %s   ", run_time(r), text);
+    else
+        fprintf(stderr, "[%5.0fs] %s\n", run_time(r), text);
+    fflush(stderr);
+}
+
 double run_time(const struct run *r)
 {
     return (double)(timefmt_mono_ns() - r->t0) / 1e9;
@@ -43,7 +61,9 @@ void run_log(struct run *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\r[%5.0fs] %s\n", run_time(r), text);
+    /* On a terminal the progress line is rewritten in place: start a
+     * fresh line over it. */
+    fprintf(stderr, "%s[%5.0fs] %s\n", isatty(STDERR_FILENO) ? "\r" : "", run_time(r), text);
     if (r->events != NULL) {
         char stamp[TIMEFMT_LEN];
         timefmt_format(stamp, timefmt_wall_secs());
@@ -309,9 +329,8 @@ static int run_wait_beacons(struct run *r, char *err)
             return err_set(err, "only %zu of %u beacons connected within %u s (check their "
                            "--overseer address, keys and the allowlist; events.log has refusals)",
                            sess_alive(r->sess), r->nbeacons, r->cfg->wait_s);
-        if (now >= next && !r->cfg->quiet) {
-            fprintf(stderr, "\r[%5.0fs] beacons connected: %zu/%u   ", run_time(r),
-                    sess_alive(r->sess), r->nbeacons);
+        if (now >= next) {
+            run_progress(r, "beacons connected: %zu/%u", sess_alive(r->sess), r->nbeacons);
             next = now + 1000000000u;
         }
     }

@@ -52,6 +52,8 @@ struct run {
 
 /* Logs a line to stderr and OUT/events.log, with the run time. */
 void run_log(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The live progress line (not in events.log; nothing with --quiet). */
+void run_progress(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Seconds since the run started. */
 double run_time(const struct run *r);
 

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# The main job on the embedded default. Until the overseer exists (issue 5)
-# this signs a sample offline with `beacon presign`: five transactions shown
-# in full, then 20000 on all cores to show the signing rate.
+# The main job on the embedded default: installs what is missing, builds, and
+# runs the real-user scenario (shortened to about a minute) with local
+# devnodes and beacons on loopback, then shows the summary. Results are in
+# out/quickstart-<time>/ (timeseries.csv, beacons.csv, summary.csv,
+# events.log, manifest.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 
-BEACON=build/release/beacon/beacon
-CHAIN=39f5e2ede1f8bc1a3a54a7914414e3779e33193f1f5693510e73cb7a87617447   # public testnet id
-REF=01df5e765c1ece3bf41b5a7bd0f6e8fa02b81342
-EXP=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S)
-common=(--chain-id "$CHAIN" --ref-block-id "$REF" --expiration "$EXP"
-        --keys tests/data/sample.keys --from 1.2.1000 --to 1.2.1001
-        --mix transfer=70,limit_order=30)
-
-echo "== beacon presign: 5 transactions (txid, packed hex, node JSON)"
-"$BEACON" presign "${common[@]}" --count 5 --quiet
+out=out/quickstart-$(date -u +%Y%m%dT%H%M%S)
 mkdir -p out
-echo "== beacon presign: 20000 transactions on all cores -> out/presign-sample.jsonl"
-"$BEACON" presign "${common[@]}" --count 20000 --out out/presign-sample.jsonl
-echo "distinct txids: $(cut -d'"' -f4 out/presign-sample.jsonl | sort -u | wc -l) of $(wc -l <out/presign-sample.jsonl)"
+build/release/overseer/overseer run scenarios/real-user.yaml --local --scale 0.05 --out "$out"
+
+echo
+echo "== summary ($out/summary.csv)"
+python3 - "$out/summary.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+cols = [("phase", "phase"), ("offered_tps", "offered/s"), ("confirmed_tps", "confirmed/s"),
+        ("rejected_tx", "rejected"), ("ack_p99_ms", "ack p99 ms"),
+        ("inclusion_p99_ms", "incl p99 ms"), ("beacon_cpu_max_pct", "cpu max %"),
+        ("verdict", "verdict")]
+w = [max(len(h), *(len(r.get(k, "")) for r in rows)) for k, h in cols]
+print("  ".join(h.ljust(n) for (k, h), n in zip(cols, w)))
+for r in rows:
+    print("  ".join(r.get(k, "").ljust(n) for (k, h), n in zip(cols, w)))
+PY
