@@ -118,13 +118,25 @@ static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *
     }
     if (cfg->curve.unlimited)
         peak = 50000;
-    e->pool_target = (size_t)(peak * cfg->presign_ahead_s / (cfg->share_count ? cfg->share_count : 1));
-    if (e->pool_target < 2000)
-        e->pool_target = 2000;
-    /* Twice the target in bytes (frames of up to ~1 KiB per operation),
-     * plus a chunk per signer being filled and one being sent. */
+    /* Frames grow with operations (~350 bytes each in JSON): the pool is
+     * bounded in bytes as well as in time, so that a few huge transactions
+     * (the P2P limit search) cannot take gigabytes. */
     size_t frame = 700 + 350 * (size_t)cfg->ops_per_tx;
     size_t chunk = ENGINE_CHUNK_BYTES > 4 * frame ? ENGINE_CHUNK_BYTES : 4 * frame;
+    size_t min_items = (64u << 20) / frame, max_items = (512u << 20) / frame;
+    if (min_items > 2000)
+        min_items = 2000;
+    if (min_items < 4)
+        min_items = 4;
+    if (max_items < min_items)
+        max_items = min_items;
+    e->pool_target = (size_t)(peak * cfg->presign_ahead_s / (cfg->share_count ? cfg->share_count : 1));
+    if (e->pool_target < min_items)
+        e->pool_target = min_items;
+    if (e->pool_target > max_items)
+        e->pool_target = max_items;
+    /* Twice the target in bytes, plus a chunk per signer being filled and
+     * one being sent. */
     e->pool = pool_new(chunk, 2 * e->pool_target * frame / chunk + 2 * cfg->threads + 8, err);
     if (e->pool == NULL)
         return -1;

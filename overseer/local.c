@@ -119,7 +119,7 @@ static char *local_wait_url(const char *log, pid_t pid, char *err)
 struct local *local_start(const struct local_config *cfg, char *err)
 {
     struct local *l = calloc(1, sizeof *l);
-    char beacon[PATH_MAX], devnode[PATH_MAX], log[PATH_MAX], num[4][32], key[PATH_MAX], id[64];
+    char beacon[PATH_MAX], devnode[PATH_MAX], log[PATH_MAX], num[7][32], key[PATH_MAX], id[64];
 
     if (l == NULL) {
         err_set(err, "out of memory");
@@ -133,7 +133,7 @@ struct local *local_start(const struct local_config *cfg, char *err)
         local_find("beacon", "BSS_BEACON", beacon, sizeof beacon, err) < 0)
         goto fail;
     for (unsigned i = 0; i < cfg->ndevnodes; i++) {
-        char *argv[24];
+        char *argv[32];
         int k = 0;
         pid_t pid;
 
@@ -158,6 +158,25 @@ struct local *local_start(const struct local_config *cfg, char *err)
             snprintf(num[2], sizeof num[2], "%u", cfg->max_tx_size);
             argv[k++] = "--max-tx-size";
             argv[k++] = num[2];
+        }
+        if (cfg->max_block_size > 0) {
+            snprintf(num[4], sizeof num[4], "%u", cfg->max_block_size);
+            argv[k++] = "--max-block-size";
+            argv[k++] = num[4];
+        }
+        if (cfg->capacity_ops > 0) {
+            snprintf(num[5], sizeof num[5], "%g", cfg->capacity_ops);
+            argv[k++] = "--capacity-ops";
+            argv[k++] = num[5];
+        }
+        if (cfg->genesis != NULL) {
+            argv[k++] = "--genesis";
+            argv[k++] = (char *)cfg->genesis;
+        }
+        if (cfg->max_pending > 0) {
+            snprintf(num[6], sizeof num[6], "%llu", cfg->max_pending);
+            argv[k++] = "--max-pending";
+            argv[k++] = num[6];
         }
         argv[k] = NULL;
         snprintf(log, sizeof log, "%s/devnode-%u.log", cfg->logdir, i + 1);

@@ -18,6 +18,10 @@ struct local_config {
     double block_interval;       /* 0: devnode default */
     double capacity;             /* tx/s per devnode, 0: unlimited */
     unsigned max_tx_size;        /* 0: default */
+    unsigned max_block_size;     /* 0: default */
+    double capacity_ops;         /* ops/s per devnode, 0: unlimited */
+    unsigned long long max_pending; /* 0: default */
+    const char *genesis;         /* devnode --genesis, or NULL */
     unsigned nbeacons;
     const char *endpoint;        /* overseer endpoint the beacons dial */
     bool insecure;

@@ -418,6 +418,10 @@ int run_main(const struct run_config *cfg, char *err)
             .ndevnodes = cfg->sc->local.devnodes ? cfg->sc->local.devnodes : 1,
             .block_interval = (double)cfg->sc->local.block_interval_ns / 1e9,
             .capacity = cfg->sc->local.capacity, .max_tx_size = cfg->sc->local.max_tx_size,
+            .max_block_size = cfg->sc->local.max_block_size,
+            .capacity_ops = cfg->sc->local.capacity_ops,
+            .max_pending = (unsigned long long)cfg->sc->local.max_pending,
+            .genesis = cfg->sc->local.genesis,
             .nbeacons = r->nbeacons, .endpoint = cfg->bind, .insecure = cfg->insecure,
             .beacon_key_fmt = kfmt, .beacon_threads = cfg->beacon_threads,
         };
