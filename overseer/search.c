@@ -116,7 +116,14 @@ int search_find_limit(struct run *r, const struct scenario_phase *p, struct phas
                 st.why);
         if (st.beacon_bound) {
             /* The beacons, not the network, stopped keeping up: the step says
-             * nothing about the network. */
+             * nothing about the network. Before the network has failed a
+             * step, the search cannot go on; after, the limit is already
+             * measured and only the refinement stops. */
+            if (first_fail != 0) {
+                run_log(r, "  (the beacons were the bottleneck at %.0f tx/s: refinement ends)",
+                        rate);
+                break;
+            }
             snprintf(res->reason, sizeof res->reason,
                      "beacon-bound at %.0f tx/s offered: add beacons to go higher", rate);
             res->verdict = STATS_BEACON_BOUND;

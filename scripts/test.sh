@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # missing, then builds and tests twice:
-#   build/ci    gcc, -Werror            suites: unit, integration
+#   build/ci    gcc, -Werror            suites: unit, integration, slow
 #   build/asan  clang, -Werror, AddressSanitizer + UBSan (+ libFuzzer targets)
 #                                       suites: unit, integration, fuzz
-# and ends with the line "N passed, N failed" (every TAP case counts).
-# Usage: scripts/test.sh [--quick]   (--quick: only the gcc build)
+# and ends with the line "N passed, N failed" (every TAP case counts). The
+# slow suite (Docker image, network namespaces, every shipped scenario)
+# runs once; its container and namespace tests skip, saying why, when not
+# root.
+# Usage: scripts/test.sh [--quick]   (--quick: only the gcc build, no slow suite)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +59,11 @@ run() {
   tally "$dir"
 }
 
-run ci unit integration -- -Dwerror=true --buildtype=debugoptimized
+if [ $quick -eq 0 ]; then
+  run ci unit integration slow -- -Dwerror=true --buildtype=debugoptimized
+else
+  run ci unit integration -- -Dwerror=true --buildtype=debugoptimized
+fi
 if [ $quick -eq 0 ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -42,15 +42,21 @@ m = re.search(r"send path ([\d.]+) us .*signing ([\d.]+) us", u)
 send_us, sign_us = float(m.group(1)), float(m.group(2))
 print(f"  unlimited: sent {sent/secs:,.0f} tx/s, accepted {acc/secs:,.0f} tx/s   (target >= 50,000)")
 print(f"  CPU per tx: send path {send_us:.2f} us, signing {sign_us:.2f} us, ratio {send_us/sign_us:.3f}   (target <= 0.2)")
-print(f"  {'target':>8} {'offered/s':>10} {'sent/s':>10} {'accuracy':>9} {'p99 late':>9} {'verdicts':>20}")
+def run_p99(text):
+    # The run's lateness p99 from the summary line "lateness  p50 .. p99 2.29ms ..."
+    m = re.search(r"lateness\s.*?p99 ([\d.]+)(ns|µs|ms|s)\b", text)
+    scale = {"ns": 1e-6, "µs": 1e-3, "ms": 1.0, "s": 1e3}
+    return float(m.group(1)) * scale[m.group(2)] if m else float("nan")
+print(f"  {'target':>8} {'offered/s':>10} {'sent/s':>10} {'accuracy':>9} {'p99 late':>9} {'worst 1 s':>9} {'verdicts':>20}")
 for name, target in (("r1k", 1000), ("r5k", 5000), ("r20k", 20000)):
     rs = rows(name)
     off = sum(r["offered"] for r in rs); snt = sum(r["sent"] for r in rs)
-    # Lateness p99 over the steady seconds (the first second includes start-up).
-    p99 = max((r["lateness_ms"]["p99"] or 0) for r in rs if r["t"] >= 1.5 and r["sent"] > 0)
+    # The run's p99 (the target), and the worst single second's p99.
+    p99 = run_p99(log(name))
+    worst = max((r["lateness_ms"]["p99"] or 0) for r in rs if r["t"] >= 1.5 and r["sent"] > 0)
     verdicts = sorted({r["verdict"] for r in rs if r["sent"] > 0})
     print(f"  {target:>8} {off/secs:>10,.0f} {snt/secs:>10,.0f} {100*(snt/secs-target)/target:>+8.2f}% "
-          f"{p99:>7.3f}ms {','.join(verdicts):>20}")
+          f"{p99:>7.3f}ms {worst:>7.3f}ms {','.join(verdicts):>20}")
 print("  (accuracy target within 1 %; p99 lateness target < 2 ms when not beacon-bound;")
 print("   the sink acknowledges without blocks, so 'node-bound' here only means nothing confirms)")
 PY
