@@ -344,7 +344,7 @@ static void engine_second(struct engine *e, uint64_t now)
     }
     tracker_take(e->tracker, &e->cur);
     e->cur.seq = ++e->seq;
-    e->cur.wall_ms = (uint64_t)timefmt_wall_secs() * 1000u;
+    e->cur.wall_ms = timefmt_wall_ms();
     /* The first interval is judged against itself: nothing grows against
      * itself, so a phase start (a tracker that has not seen a block yet)
      * cannot look like a node or beacon falling behind. */

@@ -121,7 +121,7 @@ void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
 #define STATS_CPU_BOUND_PCT 90.0  /* cpu_proc_all_pct at or above: CPU-bound */
 #define STATS_CONFIRM_RATIO 0.9   /* confirmed below this share of accepted */
 #define STATS_CONFIRM_MIN_TX 10   /* ...judged only with this many accepted */
-#define STATS_LATE_GROWTH 5       /* B4: p99 lateness above this many thresholds */
+#define STATS_LATE_GROWTH 20      /* B4: p99 lateness above this many thresholds */
 
 /* The verdict for interval s, with prev the interval before it (for trends;
  * may be NULL). s and prev may also be windows (merges of several
@@ -136,7 +136,8 @@ void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
  *  B4 growing lateness: prev given, both s and prev recorded lateness, and
  *     p99(s) > STATS_LATE_GROWTH * late_ns and p99(s) > 2 * p99(prev) +
  *     late_ns (a beacon that falls behind grows its lateness by a large
- *     part of each interval; jitter of a few thresholds does not count).
+ *     part of each interval - tens to hundreds of ms - while a busy shared
+ *     host delays sends by a few ms without losing the schedule).
  * NODE-BOUND (only when no B rule holds: the beacon is healthy):
  *  N1 s->c.rejected[STATS_REJ_BUSY] > 0 (refused for load);
  *  N2 s->c.timeouts > 0 (acks did not come);

@@ -94,3 +94,10 @@ uint32_t timefmt_wall_secs(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint32_t)ts.tv_sec;
 }
+
+uint64_t timefmt_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

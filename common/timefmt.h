@@ -26,4 +26,8 @@ uint64_t timefmt_mono_ns(void);
  * that leave the process: transaction expirations and report timestamps. */
 uint32_t timefmt_wall_secs(void);
 
+/* Wall-clock milliseconds since the epoch (CLOCK_REALTIME), for report
+ * timestamps. */
+uint64_t timefmt_wall_ms(void);
+
 #endif
