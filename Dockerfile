@@ -26,8 +26,9 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 # Programs only: no tests (cmocka is not installed here), benchmarks or fuzz
-# targets. `meson install` stages whatever programs the tree installs (beacon,
-# devnode, and overseer once it is built), stripped, under /stage.
+# targets. `meson install` stages the programs the tree installs (beacon,
+# overseer, devnode), stripped, under /stage; each one is checked there, so
+# that an image without one of them cannot be built.
 RUN meson setup --buildtype=release --prefix=/usr/local \
       -Dtests=disabled -Dbenchmarks=disabled -Dfuzz=disabled /build \
  && ninja -C /build \
@@ -36,10 +37,8 @@ RUN meson setup --buildtype=release --prefix=/usr/local \
  && if [ -d scenarios ]; then cp -r scenarios/. /stage/usr/local/share/bitshares-stress/scenarios/; fi \
  && cp devnode/genesis.json /stage/usr/local/share/bitshares-stress/ \
  && ls -l /stage/usr/local/bin \
- && test -x /stage/usr/local/bin/beacon && test -x /stage/usr/local/bin/devnode
-# >>> OVERSEER: when overseer/meson.build builds it (with install: true), add
-# >>> "&& test -x /stage/usr/local/bin/overseer" above so that an image
-# >>> without it cannot be built. Nothing else changes: it is copied below.
+ && test -x /stage/usr/local/bin/beacon && test -x /stage/usr/local/bin/overseer \
+ && test -x /stage/usr/local/bin/devnode
 
 FROM ${BASE}
 ARG VERSION=unknown
@@ -60,14 +59,13 @@ RUN apt-get update \
       libsecp256k1-1 libssl3 libwebsockets17 libmsgpackc2 libzmq5 libjansson4 libfyaml0 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log
-# beacon, devnode -- and overseer as soon as the tree builds it: every program
-# `meson install` staged is copied, so no line here changes when it lands.
+# beacon, overseer, devnode: every program `meson install` staged.
 COPY --from=build /stage/usr/local/ /usr/local/
 # Fail the build, not the first run, when a program misses a library.
 RUN for p in /usr/local/bin/*; do \
       if LD_TRACE_LOADED_OBJECTS=1 "$p" | grep 'not found'; then echo "$p: missing library" >&2; exit 1; fi; \
     done \
- && beacon version
+ && beacon version && overseer version && devnode --version
 # Non-root. /data is the working directory: keys are mounted at /data/keys
 # (the files keep their own modes; the directory is traversable so that a
 # container run with --user can reach single mounted files), output goes to

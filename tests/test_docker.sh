@@ -3,9 +3,11 @@
 #
 # Starts an engine when none answers (scripts/docker-engine.sh), builds the
 # base image locally (scripts/docker-base.sh), builds the project image from a
-# clean copy of the tree (git's files only, no build trees), then runs the
-# scenario below in containers on host networking with loopback addresses
-# only, and checks its counts. It removes every container it started and
+# clean copy of the tree (git's files only, no build trees), makes CurveZMQ
+# keys with the image's keygen commands, then runs a devnode, the overseer and
+# two beacon daemons in containers on host networking with loopback addresses
+# only, a two-phase scenario (8 s of load), and checks the overseer's CSV
+# counts against the devnode's. It removes every container it started and
 # stops the dockerd it started (an engine that was already running is left
 # alone). It keeps the images IMAGE and IMAGE's build-cache tag for the next
 # run and prunes the untagged ones earlier runs left (the project's labels
@@ -47,19 +49,24 @@ bail() { notok "$1" "$2"; while [ $n -lt $PLAN ]; do notok "skipped: an earlier 
 elapsed() { echo $(( $(date +%s) - $1 )); }
 
 # --- containers -------------------------------------------------------------
-# Every container: host networking (it talks over 127.0.0.0/8 only), the keys
-# directory read-only at /data/keys, the output directory at /data/out, a
-# short health interval so that the HEALTHCHECK is exercised.
+# Every container: host networking (it talks over 127.0.0.0/8 only), only the
+# files it needs mounted (keys read-only, one at a time), a short health
+# interval so that the HEALTHCHECK is exercised.
 
-# start NAME ENTRYPOINT ARGS...: starts a detached container named RUN_ID-NAME.
+# start NAME ENTRYPOINT [DOCKER-OPTION...] -- ARGS...: starts a detached
+# container named RUN_ID-NAME.
 start() {
-  local name=$RUN_ID-$1 entry=$2; shift 2
+  local name=$RUN_ID-$1 entry=$2 opts=()
+  shift 2
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
   containers+=("$name")
   timeout 60 docker run -d --name "$name" --network host \
     --health-interval 1s --health-start-period 1s \
-    -v "$tmp/keys:/data/keys:ro" -v "$tmp/out:/data/out" \
-    --entrypoint "$entry" "$IMAGE" "$@" >"$tmp/$1.id" 2>"$tmp/$1.err"
+    "${opts[@]}" --entrypoint "$entry" "$IMAGE" "$@" >"$tmp/${name#"$RUN_ID"-}.id" 2>"$tmp/${name#"$RUN_ID"-}.err"
 }
+# ro FILE: the docker option that mounts $tmp/keys/FILE read-only at /data/keys/FILE.
+ro() { echo "--volume=$tmp/keys/$1:/data/keys/$1:ro"; }
 
 # finish NAME SECONDS: waits for the container to exit; sets rc (124 on
 # timeout) and writes its output to $tmp/NAME.log.
@@ -80,25 +87,35 @@ devnode_url() {
   return 1
 }
 
-# check NAME DESC PYTHON: PYTHON sees `rows` ($tmp/out/NAME.jsonl), `tot`
-# (their sums), `log` and RC (the container's exit status).
+# check DESC PYTHON [LOG...]: a TAP line from PYTHON, which sees `out` (the
+# run's directory), `ts`, `bc`, `summary` (the rows of timeseries.csv,
+# beacons.csv, summary.csv), `total(rows, col)` (a rate column times
+# interval_s, summed: a count), `events`, `dn` (the devnode's JSON stats
+# lines) and RC (the overseer container's exit status). The LOGs are shown
+# when it fails.
 check() {
-  local name=$1 desc=$2 code=$3
-  if RC=$rc python3 - "$tmp/out/$name.jsonl" "$tmp/$name.log" >"$tmp/$name.check" 2>&1 <<PY
-import json, os, sys
+  local desc=$1 code=$2; shift 2
+  if RC=$rc python3 - "$tmp/out/run" "$tmp/devnode.log" >"$tmp/check.out" 2>&1 <<PY
+import csv, json, os, sys
 RC = int(os.environ["RC"])
-rows = [json.loads(l) for l in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
-log = open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else ""
-keys = ['offered', 'sent', 'accepted', 'confirmed', 'timeouts', 'conn_errors', 'lost',
-        'rejected_total', 'dropped']
-tot = {k: sum(r[k] for r in rows) for k in keys}
+out = sys.argv[1]
+def rows(name):
+    p = os.path.join(out, name)
+    return list(csv.DictReader(open(p))) if os.path.exists(p) else []
+def text(p):
+    return open(p).read() if os.path.exists(p) else ""
+ts, bc, summary = rows("timeseries.csv"), rows("beacons.csv"), rows("summary.csv")
+events = text(os.path.join(out, "events.log"))
+dn = [json.loads(l) for l in text(sys.argv[2]).splitlines() if l.startswith("{")]
+def total(rs, col):
+    return round(sum(float(r[col] or 0) * float(r["interval_s"]) for r in rs))
 $code
-print("$name:", " ".join(f"{k} {v}" for k, v in tot.items()))
 PY
-  then ok "$desc"; sed 's/^/# /' "$tmp/$name.check"; else cat "$tmp/$name.log" >>"$tmp/$name.check" 2>/dev/null; notok "$desc" "$tmp/$name.check"; fi
+  then ok "$desc"; sed 's/^/# /' "$tmp/check.out"
+  else for f in "$@"; do tail -n 15 "$f" >>"$tmp/check.out" 2>/dev/null; done; notok "$desc" "$tmp/check.out"; fi
 }
 
-PLAN=7
+PLAN=11
 echo "1..$PLAN"
 
 # --- engine, base image, project image --------------------------------------
@@ -144,57 +161,129 @@ timeout 120 docker image prune -f --filter label=org.opencontainers.image.title=
 size=$(timeout 30 docker image inspect -f '{{.Size}}' "$IMAGE")
 echo "# image $IMAGE: $((size / 1000000)) MB (base $(( $(timeout 30 docker image inspect -f '{{.Size}}' debian:bookworm-slim) / 1000000 )) MB)"
 
-# The image: a non-root user, its labels, every program loads, no key inside.
+# The image: a non-root user, its labels, the three programs run, no key inside.
 {
   timeout 30 docker image inspect -f '{{.Config.User}} {{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "org.opencontainers.image.revision"}} {{json .Config.Entrypoint}}' "$IMAGE"
   timeout 60 docker run --rm --network none --entrypoint sh "$IMAGE" -c \
-    'id -u; for p in beacon devnode overseer; do command -v $p >/dev/null || continue; "$p" --version | head -n 1; done
+    'id -u; for p in beacon overseer devnode; do "$p" --version | head -n 1 || echo "$p: missing"; done
      find / -xdev -type f \( -name "*.key" -o -name "*.keys" -o -name "*.allow" \) -print 2>/dev/null'
 } >"$tmp/image.txt" 2>&1
 uid=$(sed -n 2p "$tmp/image.txt")
 if [ -n "$uid" ] && [ "$uid" != 0 ] && grep -q "^[0-9]*:[0-9]* $version $revision \[\"beacon\"\]$" "$tmp/image.txt" &&
-   grep -q "^beacon $version$" "$tmp/image.txt" && grep -q "^devnode" "$tmp/image.txt" &&
-   ! grep -qE '\.(key|keys|allow)$' "$tmp/image.txt"; then
-  ok "image: non-root (uid $uid), labelled $version, entry point beacon, programs run, no key file inside"
-else notok "image: non-root, labelled, entry point beacon, programs run, no key file inside" "$tmp/image.txt"; fi
+   grep -q "^beacon $version$" "$tmp/image.txt" && grep -q "^overseer $version$" "$tmp/image.txt" &&
+   grep -q "^devnode $version$" "$tmp/image.txt" && ! grep -qE '\.(key|keys|allow)$' "$tmp/image.txt"; then
+  ok "image: non-root (uid $uid), labelled $version, entry point beacon, beacon, overseer and devnode run, no key file inside"
+else notok "image: non-root, labelled, entry point beacon, beacon, overseer and devnode run, no key file inside" "$tmp/image.txt"; fi
 
-# Keys are mounted, never built in: the devnode test accounts (public test
-# keys), readable only by the image's user, as a user's own keys would be.
+# --- keys -------------------------------------------------------------------
+# Made by the image's own keygen commands as the image's user, as a user
+# would on the control host and on each beacon host; the allowlist is the
+# beacons' .pub files. The accounts (the devnode's public test keys) are
+# mounted into the overseer only: it sends them to the beacons over CurveZMQ.
+# Nothing in $tmp/keys is readable by anyone but the image's user.
 cp "$SRC/devnode/test-accounts.keys" "$tmp/keys/accounts.keys"
 chown -R "$uid:$uid" "$tmp/keys" "$tmp/out"
 chmod 0700 "$tmp/keys"; chmod 0600 "$tmp/keys/accounts.keys"
+{
+  keygen() { timeout 60 docker run --rm --network none -v "$tmp/keys:/data/keys" \
+               --entrypoint "$1" "$IMAGE" keygen "/data/keys/$2"; }
+  keygen overseer overseer && keygen beacon beacon-1 && keygen beacon beacon-2 &&
+  cat "$tmp/keys/beacon-1.pub" "$tmp/keys/beacon-2.pub" >"$tmp/keys/beacons.allow" &&
+  chown "$uid:$uid" "$tmp/keys/beacons.allow" && chmod 0600 "$tmp/keys/beacons.allow" &&
+  ls -ln "$tmp/keys"
+} >"$tmp/keys.log" 2>&1
+if [ $? -eq 0 ] && [ "$(stat -c '%a %u' "$tmp/keys/overseer.key" "$tmp/keys/beacon-1.key" "$tmp/keys/beacon-2.key" | sort -u)" = "600 $uid" ] &&
+   [ "$(grep -c '^public ' "$tmp/keys/beacons.allow")" -eq 2 ]; then
+  ok "overseer keygen and beacon keygen in the image: secret keys 0600, owned by uid $uid; an allowlist of 2 beacons"
+else bail "overseer keygen and beacon keygen in the image" "$tmp/keys.log"; fi
 
-# --- the scenario -----------------------------------------------------------
-# Today: one devnode container and one standalone `beacon run` container.
-# With the overseer: start `overseer run SCENARIO --insecure --bind
-# tcp://127.0.0.1:PORT --beacons 2 --out /data/out` (start NAME overseer ...),
-# two `beacon --overseer tcp://127.0.0.1:PORT --insecure` containers, then
-# finish the overseer and check out/<run>/summary.csv instead of the JSON lines.
-if start devnode devnode --listen 127.0.0.1:0 --accounts /data/keys/accounts.keys \
-     --block-interval 0.5 --quiet && devnode_url devnode; then
+# --- the run ----------------------------------------------------------------
+# A devnode, the overseer (CurveZMQ, only the allowlisted beacons), and two
+# beacon daemons that dial it: beacon-1 configured with flags, beacon-2 with
+# the environment variables and no arguments. Each beacon container sees its
+# own secret key and the overseer's public key, nothing else.
+if start devnode devnode "$(ro accounts.keys)" -- --listen 127.0.0.1:0 \
+     --accounts /data/keys/accounts.keys --block-interval 0.5 --stats-json --quiet &&
+   devnode_url devnode; then
   ok "devnode container listens on $url"
 else bail "devnode container listens" "$tmp/devnode.log"; fi
 
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/scenario"
+# Two phases, 8 s of load (640 transactions), 3 s of drain after each.
+cat >"$tmp/scenario/docker.yaml" <<YAML
+name: docker-test
+nodes: [$url]
+accounts: /data/keys/accounts.keys
+beacons: 2
+on_beacon_lost: abort
+defaults: {mix: {transfer: 70, limit_order: 30}, drain: 3}
+phases:
+  - {name: ramp, duration: 4, rate: {ramp: [20, 100]}}
+  - {name: steady, duration: 4, rate: 100}
+YAML
+chmod -R a+rX "$tmp/scenario"
 t=$(date +%s)
-start beacon-1 beacon run --node "$url" --accounts /data/keys/accounts.keys --rate 50 --duration 5 \
-  --drain 5 --quiet --stats-json /data/out/beacon-1.jsonl
-finish beacon-1 60
-check beacon-1 "beacon container, 50 tx/s for 5 s: every offered transaction sent, accepted and confirmed ($(elapsed "$t") s)" '
-assert RC == 0, ("exit status", RC)
-assert abs(tot["offered"] - 250) <= 5, tot
-assert tot["sent"] == tot["offered"] and tot["accepted"] == tot["sent"], tot
-assert tot["confirmed"] == tot["accepted"], tot
-assert tot["rejected_total"] == 0 and tot["lost"] == 0 and tot["conn_errors"] == 0, tot'
+start overseer overseer "$(ro overseer.key)" "$(ro beacons.allow)" "$(ro accounts.keys)" \
+  -v "$tmp/scenario:/data/scenario:ro" -v "$tmp/out:/data/out" -- \
+  run /data/scenario/docker.yaml --out /data/out/run --bind "tcp://127.0.0.1:$port" \
+  --key /data/keys/overseer.key --allow /data/keys/beacons.allow --beacons 2 --wait 60 --quiet
+start beacon-1 beacon "$(ro overseer.pub)" "$(ro beacon-1.key)" -- \
+  --overseer "tcp://127.0.0.1:$port" --overseer-key /data/keys/overseer.pub \
+  --key /data/keys/beacon-1.key --id beacon-1
+start beacon-2 beacon "$(ro overseer.pub)" "$(ro beacon-2.key)" \
+  -e "BEACON_OVERSEER=tcp://127.0.0.1:$port" -e BEACON_OVERSEER_KEY=/data/keys/overseer.pub \
+  -e BEACON_KEY=/data/keys/beacon-2.key -e BEACON_ID=beacon-2 --
+finish overseer 150
+run_s=$(elapsed "$t")
 
 # The devnode container ran its HEALTHCHECK (every second here) as the image's user.
-health=""
-for _ in $(seq 50); do
-  health=$(timeout 10 docker inspect -f '{{.State.Health.Status}}' "$RUN_ID-devnode" 2>/dev/null)
-  [ "$health" = healthy ] && break
-  sleep 0.2
-done
+health=$(timeout 10 docker inspect -f '{{.State.Health.Status}}' "$RUN_ID-devnode" 2>/dev/null)
 timeout 10 docker inspect -f '{{json .State.Health}}' "$RUN_ID-devnode" >"$tmp/health.json" 2>&1
+# SIGTERM: the devnode writes its last, partial second of stats; the beacon
+# daemons, idle since the overseer left, end cleanly.
+stopped=""
+for c in devnode beacon-1 beacon-2; do
+  timeout 30 docker stop -t 10 "$RUN_ID-$c" >/dev/null 2>&1
+  timeout 30 docker logs "$RUN_ID-$c" >"$tmp/$c.log" 2>&1
+  stopped="$stopped $c:$(timeout 10 docker inspect -f '{{.State.ExitCode}}' "$RUN_ID-$c" 2>/dev/null)"
+done
+
+check "the overseer container runs the scenario with both beacons and writes every result file (exit $rc, $run_s s)" '
+assert RC == 0, ("exit status", RC)
+for f in ("timeseries.csv", "beacons.csv", "summary.csv", "events.log", "manifest.json"):
+    assert os.path.getsize(os.path.join(out, f)) > 0, f
+assert events.count("accepted beacon key") == 2, events
+for b in ("beacon-1", "beacon-2"):
+    assert f"beacon {b} joined from 127.0.0.1" in events, events
+assert "run completed" in events and " lost" not in events, events
+assert [r["phase"] for r in summary] == ["ramp", "steady"], summary
+assert {r["beacons_alive"] for r in ts} == {"2"}, [r["beacons_alive"] for r in ts]' \
+  "$tmp/overseer.log" "$tmp/beacon-1.log" "$tmp/beacon-2.log"
+
+check "timeseries.csv: confirmed == accepted == sent == offered (640 due) == what the devnode accepted and applied" '
+c = {k: total(ts, k + "_tps") for k in ("offered", "sent", "accepted", "confirmed", "rejected", "timeouts", "dropped", "lost")}
+node = {k: sum(d[k] for d in dn) for k in ("accepted", "applied_tx", "rejected")}
+assert abs(c["offered"] - 640) <= 4, c
+assert c["confirmed"] == c["accepted"] == c["sent"] == c["offered"], c
+assert c["rejected"] == c["timeouts"] == c["dropped"] == c["lost"] == 0, c
+assert node["accepted"] == node["applied_tx"] == c["accepted"] and node["rejected"] == 0, (node, c)
+print("overseer:", c); print("devnode:", node)' "$tmp/devnode.log" "$tmp/overseer.log"
+
+check "beacons.csv: both beacons took part (each confirmed its share) and their rows add up to the time series" '
+ids = sorted({r["beacon"] for r in bc})
+assert ids == ["beacon-1", "beacon-2"], ids
+per = {b: total([r for r in bc if r["beacon"] == b], "confirmed_tps") for b in ids}
+assert all(v >= 250 for v in per.values()), per
+assert sum(per.values()) == total(ts, "confirmed_tps"), (per, total(ts, "confirmed_tps"))
+print("confirmed per beacon:", per)'
+
 if [ "$health" = healthy ]; then ok "HEALTHCHECK reports the devnode container healthy"
 else notok "HEALTHCHECK reports the devnode container healthy (is: $health)" "$tmp/health.json"; fi
+
+if [ "$stopped" = " devnode:0 beacon-1:0 beacon-2:0" ]; then
+  ok "docker stop ends the devnode and both beacon daemons cleanly (exit 0)"
+else notok "docker stop ends the devnode and both beacon daemons cleanly (exit status:$stopped)" \
+  "$tmp/beacon-1.log"; fi
 
 exit $((bad > 0))

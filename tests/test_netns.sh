@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
-# Many hosts without containers (TAP; suite 'slow'). Args: BEACON DEVNODE SRCDIR
+# Many hosts without containers (TAP; suite 'slow'). Args: BEACON DEVNODE OVERSEER SRCDIR
 #
 # Every component gets a network namespace of its own with its own address on
 # a private subnet that exists only inside the namespaces made here
 # (10.213.0.0/24, a bridge in a "switch" namespace, one veth pair per host;
 # nothing is added to the root namespace and nothing routes out of it):
 #   sw   bridge br0
-#   dn1  devnode 10.213.0.11     b1  beacon 10.213.0.21
-#   dn2  devnode 10.213.0.12     b2  beacon 10.213.0.22
-#                                b3  beacon 10.213.0.23  (its link is cut mid-run)
-# Each beacon spreads over both devnodes with accounts of its own. While they
-# run, b3's link is set down: b1 and b2 must complete with every transaction
-# confirmed, b3 must report the lost connections. Namespaces and processes
-# are removed on exit; every process is bounded by `timeout`.
+#   ov   overseer 10.213.0.1:7100 (CurveZMQ: keys made here, an allowlist)
+#   dn1  devnode 10.213.0.11     b1  beacon daemon 10.213.0.21
+#   dn2  devnode 10.213.0.12     b2  beacon daemon 10.213.0.22
+#                                b3  beacon daemon 10.213.0.23  (its link is cut)
+# The overseer runs a two-phase scenario over both devnodes (each beacon gets
+# accounts of its own from the overseer). Three seconds into the second
+# phase's load b3's link is set down: the overseer must report b3 lost, go on with b1 and
+# b2 (time series rows continue, beacons_alive 3 -> 2) and complete the run;
+# b1's and b2's transactions are all confirmed and the devnodes accepted what
+# the overseer counted. Namespaces and processes are removed on exit; every
+# process is bounded by `timeout`.
 # Skips when not root or when `ip netns` cannot make a namespace.
 set -u
-BEACON=$(readlink -f "${1:?usage: test_netns.sh BEACON DEVNODE SRCDIR}")
+BEACON=$(readlink -f "${1:?usage: test_netns.sh BEACON DEVNODE OVERSEER SRCDIR}")
 DEVNODE=$(readlink -f "${2:?}")
-SRC=$(cd "${3:?}" && pwd)
+OVERSEER=$(readlink -f "${3:?}")
+SRC=$(cd "${4:?}" && pwd)
 KEYS=$SRC/devnode/test-accounts.keys
 NET=10.213.0
 P=bss$$-            # namespace prefix: unique per run
-RATE=100 DURATION=10 CUT_AT=4
+RATE=150 CUT_AFTER=3  # tx/s of both phases; seconds of phase 2 before b3's link goes down
 
 skip_all() { echo "1..1"; echo "ok 1 # SKIP $1"; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip_all "not root: network namespaces need root"
@@ -44,8 +49,8 @@ trap 'exit 1' INT TERM
 
 n=0 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/# /' "$2" | tail -n 30; }
-bail() { notok "$1" "$2"; while [ $n -lt $PLAN ]; do notok "skipped: an earlier step failed"; done; exit 1; }
+notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
+bail() { notok "$@"; while [ $n -lt $PLAN ]; do notok "skipped: an earlier step failed"; done; exit 1; }
 
 # host NAME ADDR: a namespace NAME with eth0 at ADDR/24, plugged into the switch.
 host() {
@@ -60,33 +65,48 @@ host() {
 
 # inns NAME CMD...: runs CMD inside namespace NAME.
 inns() { local ns=$P$1; shift; ip netns exec "$ns" "$@"; }
-
-# keys_of N: the N-th pair of accounts of the devnode key file (beacons must
-# not send the same transactions, so each has accounts of its own).
-keys_of() { grep -v '^#' "$KEYS" | grep . | sed -n "$((2 * $1 - 1)),$((2 * $1))p"; }
-
-# check NAME DESC PYTHON: PYTHON sees `rows` ($tmp/NAME.jsonl), `tot`, `log`, RC.
-check() {
-  local name=$1 desc=$2 code=$3 rc
-  rc=$(cat "$tmp/$name.rc" 2>/dev/null || echo 255)
-  if RC=$rc python3 - "$tmp/$name.jsonl" "$tmp/$name.log" "$tmp" >"$tmp/$name.check" 2>&1 <<PY
-import glob, json, os, sys
-RC = int(os.environ["RC"])
-tmp = sys.argv[3]
-rows = [json.loads(l) for l in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
-log = open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else ""
-keys = ['offered', 'sent', 'accepted', 'confirmed', 'timeouts', 'conn_errors', 'lost',
-        'rejected_total', 'dropped']
-tot = {k: sum(r[k] for r in rows) for k in keys}
-$code
-if rows:
-    print("$name:", "rc", RC, " ".join(f"{k} {v}" for k, v in tot.items()))
-PY
-  then ok "$desc"; sed 's/^/# /' "$tmp/$name.check"
-  else tail -n 20 "$tmp/$name.log" >>"$tmp/$name.check" 2>/dev/null; notok "$desc" "$tmp/$name.check"; fi
+# bg NAME OUT ERR CMD...: starts CMD inside namespace NAME in the background,
+# stdout to OUT, stderr to ERR (- : to OUT); sets `last` to its pid and adds
+# it to pids.
+# Started here and not as `inns ... &`, which would fork a subshell: killing
+# that would leave CMD running. `ip netns exec` execs CMD (a `timeout`, which
+# passes SIGTERM on), so the pid is CMD's.
+bg() {
+  local ns=$P$1 o=$2 e=$3; shift 3
+  if [ "$e" = - ]; then ip netns exec "$ns" "$@" >"$o" 2>&1 &
+  else ip netns exec "$ns" "$@" >"$o" 2>"$e" &
+  fi
+  last=$!; pids+=($last)
 }
 
-PLAN=6
+# check DESC PYTHON [LOG...]: a TAP line from PYTHON, which sees `ts`, `bc`,
+# `summary` (rows of the overseer's timeseries.csv, beacons.csv,
+# summary.csv), `total(rows, col)` (a rate column times interval_s, summed: a
+# count), `events` (events.log), `dn` (each devnode's JSON stats lines) and RC
+# (the overseer's exit status). The LOGs are shown when it fails.
+check() {
+  local desc=$1 code=$2; shift 2
+  if RC=$ov_rc python3 - "$tmp/out" "$tmp" >"$tmp/check.out" 2>&1 <<PY
+import csv, json, os, sys
+RC = int(os.environ["RC"])
+out, tmp = sys.argv[1], sys.argv[2]
+def rows(name):
+    p = os.path.join(out, name)
+    return list(csv.DictReader(open(p))) if os.path.exists(p) else []
+def text(p):
+    return open(p).read() if os.path.exists(p) else ""
+ts, bc, summary = rows("timeseries.csv"), rows("beacons.csv"), rows("summary.csv")
+events = text(os.path.join(out, "events.log"))
+dn = [[json.loads(l) for l in text(f"{tmp}/dn{i}.out").splitlines() if l.startswith("{")] for i in (1, 2)]
+def total(rs, col):
+    return round(sum(float(r[col] or 0) * float(r["interval_s"]) for r in rs))
+$code
+PY
+  then ok "$desc"; sed 's/^/# /' "$tmp/check.out"
+  else notok "$desc" "$tmp/check.out" "$@"; fi
+}
+
+PLAN=7
 echo "1..$PLAN"
 
 # --- the network ------------------------------------------------------------
@@ -94,21 +114,20 @@ echo "1..$PLAN"
   ip netns add "${P}sw" && spaces+=("${P}sw") &&
   ip -n "${P}sw" link add br0 type bridge &&
   ip -n "${P}sw" link set br0 up &&
-  host dn1 $NET.11 && host dn2 $NET.12 &&
+  host ov $NET.1 && host dn1 $NET.11 && host dn2 $NET.12 &&
   host b1 $NET.21 && host b2 $NET.22 && host b3 $NET.23
 } >"$tmp/net.log" 2>&1
-if [ $? -eq 0 ]; then ok "namespaces sw, dn1, dn2, b1, b2, b3 on $NET.0/24"
-else bail "namespaces sw, dn1, dn2, b1, b2, b3 on $NET.0/24" "$tmp/net.log"; fi
+if [ $? -eq 0 ]; then ok "namespaces sw, ov, dn1, dn2, b1, b2, b3 on $NET.0/24"
+else bail "namespaces sw, ov, dn1, dn2, b1, b2, b3 on $NET.0/24" "$tmp/net.log"; fi
 
-# --- the scenario -----------------------------------------------------------
-# Today: standalone `beacon run` in each beacon namespace. With the overseer:
-# a namespace `ov` at $NET.1 running `overseer run SCENARIO --bind
-# tcp://$NET.1:7100 --beacons 3`, and `beacon --overseer tcp://$NET.1:7100`
-# in b1..b3; the checks read the overseer's CSV and its "lost" report.
+# --- devnodes ---------------------------------------------------------------
+# Two nodes of one "network": the same genesis and --shared-block-ids, so a
+# transaction's TaPoS is valid on both; they do not relay, so the beacons
+# follow both (follow: all).
 for d in 1 2; do
-  inns dn$d timeout 120 "$DEVNODE" --listen $NET.1$d:8090 --accounts "$KEYS" --block-interval 0.5 \
-    --shared-block-ids --stats-json --quiet >"$tmp/dn$d.out" 2>"$tmp/dn$d.err" &
-  pids+=($!)
+  bg dn$d "$tmp/dn$d.out" "$tmp/dn$d.err" timeout 120 "$DEVNODE" --listen $NET.1$d:8090 \
+    --accounts "$KEYS" --block-interval 0.5 --shared-block-ids --stats-json --quiet
+  dnpid[$d]=$last
 done
 up=0
 for _ in $(seq 100); do
@@ -126,46 +145,98 @@ cat "$tmp"/dn?.out "$tmp"/dn?.err "$tmp/dn.err" >"$tmp/dn.log" 2>/dev/null
 if [ $up -eq 1 ]; then ok "devnodes listen on ws://$NET.11:8090 and ws://$NET.12:8090, reached from b1, b2, b3"
 else bail "devnodes listen on ws://$NET.11:8090 and ws://$NET.12:8090, reached from b1, b2, b3" "$tmp/dn.log"; fi
 
+# --- the overseer and the beacons -------------------------------------------
+# Off loopback there is no --insecure: the overseer's keypair, one per beacon,
+# and the allowlist of the beacons' public keys. The accounts go from the
+# overseer to the beacons over CurveZMQ (each beacon gets its own).
+{
+  "$OVERSEER" keygen "$tmp/overseer" && for b in 1 2 3; do "$BEACON" keygen "$tmp/b$b" || exit 1; done &&
+  cat "$tmp"/b?.pub >"$tmp/beacons.allow"
+} >"$tmp/keys.log" 2>&1 || bail "keys: overseer keygen, beacon keygen" "$tmp/keys.log"
+cat >"$tmp/netns.yaml" <<YAML
+name: netns
+nodes: [ws://$NET.11:8090, ws://$NET.12:8090]
+accounts: $KEYS
+beacons: 3
+on_beacon_lost: continue
+defaults: {mix: {transfer: 70, limit_order: 30}, follow: all, drain: 3, ack_timeout: 3}
+phases:
+  - {name: before, duration: 4, rate: $RATE}
+  - {name: cut, duration: 10, rate: $RATE}
+YAML
+bg ov "$tmp/ov.log" - timeout 120 "$OVERSEER" run "$tmp/netns.yaml" --out "$tmp/out" \
+  --bind tcp://$NET.1:7100 --key "$tmp/overseer.key" --allow "$tmp/beacons.allow" --wait 30 --quiet
+ov=$last
 for b in 1 2 3; do
-  keys_of $b >"$tmp/b$b.keys"
-  inns b$b timeout 120 "$BEACON" run --node ws://$NET.11:8090 --node ws://$NET.12:8090 --follow all \
-    --accounts "$tmp/b$b.keys" --rate $RATE --duration $DURATION --drain 5 --ack-timeout 3 \
-    --quiet --stats-json "$tmp/b$b.jsonl" >"$tmp/b$b.log" 2>&1 &
-  pids+=($!)
-  bpid[$b]=$!
-done
-# The cut: b3's side of its cable goes down, as when a host drops off the network.
-sleep $CUT_AT
-ip -n "${P}b3" link set eth0 down
-echo "# $(date +%T) b3's link set down ${CUT_AT} s into the run"
-for b in 1 2 3; do wait "${bpid[$b]}"; echo $? >"$tmp/b$b.rc"; done
-for d in 1 2; do kill "${pids[$((d - 1))]}" 2>/dev/null; done
-sleep 0.3
-
-for b in 1 2; do
-  check b$b "beacon b$b ($NET.2$b) completes: every offered transaction sent, accepted and confirmed" "
-assert RC == 0, ('exit status', RC)
-assert abs(tot['offered'] - $RATE * $DURATION) <= $RATE * $DURATION // 50, tot
-assert tot['sent'] == tot['offered'] == tot['accepted'] == tot['confirmed'], tot
-assert tot['rejected_total'] == 0 and tot['lost'] == 0 and tot['conn_errors'] == 0, tot"
+  bg b$b "$tmp/b$b.log" - timeout 120 "$BEACON" --overseer tcp://$NET.1:7100 \
+    --overseer-key "$tmp/overseer.pub" --key "$tmp/b$b.key" --id b$b
 done
 
-# A cut cable sends no reset: the beacon learns of it from unanswered
-# requests (timeouts) or, once it reconnects, from refused connections.
-check b3 "beacon b3 ($NET.23), link cut after $CUT_AT s: reports the failure (timeouts, connection errors) and ends" "
-assert RC in (0, 1), ('exit status', RC)
-assert tot['timeouts'] + tot['conn_errors'] >= 1, tot
-if tot['conn_errors'] == 0:
-    print('note: only timeouts were reported, no connection error (the dead connection was never closed)')
-assert tot['confirmed'] < tot['offered'], tot
-early = [r for r in rows if r['t'] < $CUT_AT - 1]
-assert early and sum(r['confirmed'] for r in early) > 0, ('nothing confirmed before the cut', early)"
+# The cut: b3's side of its cable goes down once CUT_AFTER seconds of phase
+# 2's load are in the time series, as when a host drops off the network (no
+# reset reaches anyone).
+cut=0
+for _ in $(seq 900); do
+  [ "$(awk -F, '$4 == "cut"' "$tmp/out/timeseries.csv" 2>/dev/null | wc -l)" -ge $CUT_AFTER ] && { cut=1; break; }
+  kill -0 $ov 2>/dev/null || break
+  sleep 0.05
+done
+if [ $cut -eq 1 ]; then
+  ip -n "${P}b3" link set eth0 down
+  echo "# $(date +%T) b3's link set down after $CUT_AFTER s of phase 2 in the time series"
+fi
+wait $ov; ov_rc=$?
+# SIGTERM: each devnode writes its last, partial second of stats.
+for d in 1 2; do kill "${dnpid[$d]}" 2>/dev/null; wait "${dnpid[$d]}" 2>/dev/null; done
 
-check nodes "the devnodes accepted what the beacons say they accepted (and b3's last unacknowledged ones)" "
-dn = [sum(json.loads(l)['accepted'] for l in open(f'{tmp}/dn{i}.out') if l.startswith('{')) for i in (1, 2)]
-beacons = [sum(json.loads(l)['accepted'] for l in open(f'{tmp}/b{i}.jsonl')) for i in (1, 2, 3)]
-assert all(d > 0 for d in dn), dn
-assert sum(beacons) <= sum(dn) <= sum(beacons) + $RATE * $DURATION, (dn, beacons)
-print('devnodes accepted', dn, 'beacons accepted', beacons)"
+check "the overseer ($NET.1) waits for b1, b2, b3 (CurveZMQ, allowlisted), runs both phases and completes (exit $ov_rc)" '
+assert RC == 0, ("exit status", RC)
+assert events.count("accepted beacon key") == 3, events
+for b in (1, 2, 3):
+    assert f"beacon b{b} joined from '"$NET"'.2{b} " in events, events
+assert [r["phase"] for r in summary] == ["before", "cut"], summary
+assert "run completed" in events, events[-1500:]' "$tmp/ov.log" "$tmp/b3.log"
+
+check "b3's cut link: the overseer reports b3 lost, and only b3" '
+lost = [l for l in events.splitlines() if " lost" in l]
+assert len(lost) == 1 and "beacon b3 lost" in lost[0], lost or events
+print(lost[0])' "$tmp/out/events.log"
+
+check "timeseries.csv goes on without b3: beacons_alive 3 -> 2 in phase 2, confirmed load in every later second" '
+cut = [r for r in ts if r["phase"] == "cut"]
+alive = [int(r["beacons_alive"]) for r in cut]
+assert alive and alive[0] == 3 and alive[-1] == 2, alive
+assert alive == sorted(alive, reverse=True), alive
+after = [r for r in cut if r["beacons_alive"] == "2"]
+load = [r for r in after if float(r["offered_tps"]) > 0]
+assert len(load) >= 3, after
+assert all(float(r["confirmed_tps"]) > 0 for r in load), load
+print("beacons_alive per second of phase 2:", alive)' "$tmp/ov.log"
+
+check "b1 and b2 confirm everything they offered, through the end of phase 2; b3 has no row after its loss" '
+end = max(float(r["t_s"]) for r in ts)
+for b in ("b1", "b2"):
+    rs = [r for r in bc if r["beacon"] == b]
+    c = {k: total(rs, k + "_tps") for k in ("offered", "sent", "accepted", "confirmed", "rejected", "timeouts")}
+    assert c["offered"] > 0 and c["confirmed"] == c["accepted"] == c["sent"] == c["offered"], (b, c)
+    assert c["rejected"] == c["timeouts"] == 0, (b, c)
+    assert max(float(r["t_s"]) for r in rs if r["phase"] == "cut") >= end - 4, (b, end)
+    print(b, c)
+b3 = [r for r in bc if r["beacon"] == "b3"]
+gone = next(float(l.split()[1]) for l in events.splitlines() if "beacon b3 lost" in l)
+assert b3 and max(float(r["t_s"]) for r in b3) <= gone, (gone, b3[-1])
+c3 = {k: total(b3, k + "_tps") for k in ("offered", "accepted", "confirmed")}
+assert c3["confirmed"] > 0, c3
+print("b3", c3, "lost at", gone)' "$tmp/out/events.log"
+
+check "the devnodes accepted what the overseer counted (plus b3's last unreported ones), and both had load" '
+node = [sum(d["accepted"] for d in lines) for lines in dn]
+applied = [sum(d["applied_tx"] for d in lines) for lines in dn]
+acc, conf = total(ts, "accepted_tps"), total(ts, "confirmed_tps")
+assert all(a > 0 for a in node), node
+assert acc <= sum(node) <= acc + '"$RATE"' * 5, (node, acc)
+assert conf <= sum(applied), (applied, conf)
+print("devnodes accepted", node, "applied", applied, "; the overseer counted accepted", acc, "confirmed", conf)' \
+  "$tmp/dn.log"
 
 exit $((bad > 0))
