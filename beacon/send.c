@@ -299,11 +299,24 @@ void send_expire(struct engine *e, uint64_t now)
 {
     for (size_t k = 0; k < e->nconns; k++) {
         struct send_conn *c = &e->conns[k];
+        uint64_t heard;
+        bool expired = false;
         for (uint32_t i = 0; i < e->cfg.window && c->in_flight > 0; i++)
             if (c->slots[i].id != 0 && now - c->slots[i].sent_ns > e->cfg.ack_timeout_ns) {
                 e->cur.c.timeouts++;
                 send_done(e, c, &c->slots[i]);
+                expired = true;
             }
+        /* Only timeouts and not one answer for longer than the ack timeout,
+         * although the socket looks alive (pings answered): a new
+         * connection finds out, and the loss counts as a connection error. */
+        heard = expired && c->open ? wsc_conn_last_message_ns(c->wc) : 0;
+        if (heard != 0 && now > heard + e->cfg.ack_timeout_ns) {
+            char why[96];
+            snprintf(why, sizeof why, "no answer to any request for %llu ms",
+                     (unsigned long long)((now - heard) / 1000000u));
+            wsc_reconnect(c->wc, why);
+        }
     }
 }
 

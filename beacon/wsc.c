@@ -121,6 +121,12 @@ struct wsc *wsc_new(const struct wsc_config *cfg, const struct wsc_callbacks *cb
     if (w->backoff_max_ms < w->backoff_min_ms)
         w->backoff_max_ms = w->backoff_min_ms;
     w->tls_insecure = cfg && cfg->tls_insecure;
+    if (!cfg || cfg->ping_interval_ms != WSC_PING_OFF) {
+        w->ping_interval_ns =
+            (uint64_t)(cfg && cfg->ping_interval_ms ? cfg->ping_interval_ms : 2000) * 1000000u;
+        w->ping_timeout_ns =
+            (uint64_t)(cfg && cfg->ping_timeout_ms ? cfg->ping_timeout_ms : 5000) * 1000000u;
+    }
     w->rng = timefmt_mono_ns() ^ (uint64_t)(uintptr_t)w ^ 0x9E3779B97F4A7C15ull;
     if (!w->rng)
         w->rng = 1; /* xorshift stays at 0 */
@@ -182,6 +188,7 @@ void wsc_free(struct wsc *w)
     w->freeing = true;
     for (struct wsc_conn *c = w->conns; c; c = c->next) {
         lws_sul_cancel(&c->sul_retry);
+        lws_sul_cancel(&c->sul_live);
         if (c->wsi)
             lws_set_opaque_user_data(c->wsi, NULL);
     }

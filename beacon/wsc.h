@@ -29,6 +29,7 @@
 #ifndef BSS_WSC_H
 #define BSS_WSC_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +53,8 @@ struct wsc_callbacks {
      * counters). A reconnect is scheduled unless the callback calls
      * wsc_close(c). Not called for a connection closed with wsc_close. */
     void (*on_close)(void *user, struct wsc_conn *c, const char *reason);
-    /* The connection can take data (after wsc_want_write). */
+    /* The connection can take data (after wsc_want_write; now and then
+     * also unasked, e.g. after a PING had to wait for room). */
     void (*on_writable)(void *user, struct wsc_conn *c);
     /* The timer set with wsc_timer_at is due (it is disarmed first, so the
      * callback may re-arm it). */
@@ -67,7 +69,13 @@ struct wsc_config {
                                connection, which then reconnects */
     unsigned backoff_min_ms; /* default 100 */
     unsigned backoff_max_ms; /* default 5000 */
+    unsigned ping_interval_ms; /* PING after this long without receiving anything
+                                  (default 2000; WSC_PING_OFF: no liveness check) */
+    unsigned ping_timeout_ms;  /* then close if nothing arrives within this (default 5000) */
 };
+
+/* ping_interval_ms value that turns the liveness check off (0 is the default). */
+#define WSC_PING_OFF UINT_MAX
 
 /* Creates the client. cfg may be NULL for defaults (zero fields too); cb
  * is copied, user is passed to every callback. Returns NULL with err (e.g.
@@ -93,8 +101,21 @@ void wsc_close(struct wsc_conn *c);
 void *wsc_conn_tag(const struct wsc_conn *c);
 /* The URL the connection was made with (owned by c). */
 const char *wsc_conn_url(const struct wsc_conn *c);
-/* True between on_open and the next on_close (or a failed wsc_send). */
+/* True between on_open and the next on_close (or a failed wsc_send, or
+ * wsc_reconnect). */
 bool wsc_conn_is_open(const struct wsc_conn *c);
+/* When the last complete message (not a PONG) arrived on the current
+ * connection, on the timefmt_mono_ns clock; its on_open time if none has;
+ * 0 when it is not open. For callers that judge a peer by its answers. */
+uint64_t wsc_conn_last_message_ns(const struct wsc_conn *c);
+/* Drops the current connection (or connection attempt) and reconnects with
+ * backoff, for a peer whose socket looks alive but which stopped
+ * answering. At once the connection is no longer open (wsc_send returns
+ * WSC_CLOSED); on_close(reason) follows from the next wsc_service, then the
+ * reconnect. reason is copied (NULL: "reconnect requested"). A connection
+ * that is not open or connecting (already waiting to reconnect) is left
+ * alone. Not for a connection closed with wsc_close; NULL c is a no-op. */
+void wsc_reconnect(struct wsc_conn *c, const char *reason);
 
 /* Asks for an on_writable callback when the connection can take data. */
 void wsc_want_write(struct wsc_conn *c);

@@ -1,6 +1,6 @@
 /* wsc_conn.c - one websocket client connection: connecting and
  * reconnecting with backoff, the reason for each loss, message reassembly,
- * sending. The context and event loop are in wsc.c. */
+ * sending, the liveness check. The context and event loop are in wsc.c. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "err.h"
+#include "timefmt.h"
 #include "wsc_impl.h"
 
 #define WSC_INITIAL_BUF 4096
@@ -22,6 +23,7 @@ void wsc_conn_free(struct wsc_conn *c)
     struct wsc *w = c->w;
 
     lws_sul_cancel(&c->sul_retry);
+    lws_sul_cancel(&c->sul_live);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -102,10 +104,13 @@ static void conn_lost(struct wsc_conn *c, struct lws *wsi, const char *reason)
         lws_set_opaque_user_data(wsi, NULL);
     if (c->state == WSC_S_WAIT)
         return;
+    lws_sul_cancel(&c->sul_live);
     c->state = WSC_S_WAIT;
     c->wsi = NULL;
     c->rxlen = 0;
     c->send_failed = false;
+    c->ping_out = false;
+    c->ping_want = false;
     if (w->freeing || c->dead)
         return;
     w->events++;
@@ -113,6 +118,104 @@ static void conn_lost(struct wsc_conn *c, struct lws *wsi, const char *reason)
         w->cb.on_close(w->user, c, reason);
     if (!c->dead)
         schedule_retry(c);
+}
+
+/* Gives up the current wsi at once, from our side: it is detached (lws
+ * closes it at its next service, without telling us) and the loss is
+ * reported now. A dead link would otherwise keep a closing wsi waiting
+ * for its close frame to be acknowledged. */
+static void conn_drop(struct wsc_conn *c, const char *reason)
+{
+    struct lws *wsi = c->wsi;
+
+    if (wsi) {
+        lws_set_opaque_user_data(wsi, NULL);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    conn_lost(c, wsi, reason);
+}
+
+static void live_cb(lws_sorted_usec_list_t *sul);
+
+static void live_at(struct wsc_conn *c, uint64_t in_ns)
+{
+    lws_sul_schedule(c->w->ctx, 0, &c->sul_live, live_cb, (lws_usec_t)((in_ns + 999) / 1000));
+}
+
+/* Returns -1 if the socket refused the PING. */
+static int conn_ping(struct wsc_conn *c)
+{
+    unsigned char buf[LWS_PRE + 1] = {0};
+
+    /* Behind queued data the PING would wait anyway; it goes first when
+     * there is room, and its deadline runs from now regardless. */
+    if (lws_send_pipe_choked(c->wsi)) {
+        c->ping_want = true;
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    c->ping_want = false;
+    return lws_write(c->wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
+}
+
+/* The liveness timer: one per open connection, re-armed only here and when
+ * the answer to a PING arrives, so receiving costs a clock read and the
+ * check is O(1) per connection per ping_interval. Also delivers the
+ * on_close of wsc_reconnect, inside wsc_service like every callback.
+ * (lws 4.1's own check, the retry policy's secs_since_valid_ping/hangup,
+ * counts whole seconds, is satisfied only by PONGs, and hangs up without
+ * saying why.) */
+static void live_cb(lws_sorted_usec_list_t *sul)
+{
+    struct wsc_conn *c = lws_container_of(sul, struct wsc_conn, sul_live);
+    struct wsc *w = c->w;
+    char why[WSC_REASON_LEN];
+    uint64_t now, quiet;
+
+    if (c->dead || w->freeing)
+        return;
+    if (c->state == WSC_S_DROPPING) {
+        conn_lost(c, NULL, c->reason);
+        wsc_end_burst(w);
+        return;
+    }
+    if (c->state != WSC_S_OPEN || !w->ping_interval_ns)
+        return;
+    now = timefmt_mono_ns();
+    quiet = now > c->last_rx_ns ? now - c->last_rx_ns : 0;
+    if (c->ping_out) {
+        if (now - c->ping_ns < w->ping_timeout_ns) {
+            live_at(c, c->ping_ns + w->ping_timeout_ns - now);
+            return;
+        }
+        snprintf(why, sizeof(why), "no answer for %llu ms (link dead?)",
+                 (unsigned long long)(quiet / 1000000u));
+        conn_drop(c, why);
+        wsc_end_burst(w);
+        return;
+    }
+    if (quiet < w->ping_interval_ns) {
+        live_at(c, w->ping_interval_ns - quiet);
+        return;
+    }
+    c->ping_out = true;
+    c->ping_ns = now;
+    if (conn_ping(c) < 0) {
+        conn_drop(c, "send failed (ping)");
+        wsc_end_burst(w);
+        return;
+    }
+    live_at(c, w->ping_timeout_ns);
+}
+
+/* Something arrived: the link is alive. */
+static void conn_heard(struct wsc_conn *c)
+{
+    c->last_rx_ns = timefmt_mono_ns();
+    if (c->ping_out) {
+        c->ping_out = false;
+        live_at(c, c->w->ping_interval_ns);
+    }
 }
 
 /* The reason for a failed connection attempt, as precise as lws 4.1 allows.
@@ -270,6 +373,7 @@ static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, cons
     c->rx[c->rxlen] = '\0';
     len = c->rxlen;
     c->rxlen = 0;
+    c->last_msg_ns = c->last_rx_ns;
     if (w->cb.on_message)
         w->cb.on_message(w->user, c, c->rx, len);
     return 0;
@@ -294,6 +398,10 @@ int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons 
         c->attempts = 0;
         c->rxlen = 0;
         c->reason[0] = '\0';
+        c->last_rx_ns = c->last_msg_ns = timefmt_mono_ns();
+        c->ping_out = c->ping_want = false;
+        if (w->ping_interval_ns)
+            live_at(c, w->ping_interval_ns);
         w->events++;
         if (w->cb.on_open)
             w->cb.on_open(w->user, c);
@@ -302,11 +410,20 @@ int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons 
         if (c->state != WSC_S_OPEN)
             return 0;
         w->events++;
+        conn_heard(c);
         if (conn_receive(w, c, wsi, in, len))
             return -1;
         return c->send_failed ? -1 : 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        if (c->state == WSC_S_OPEN)
+            conn_heard(c);
+        return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         w->events++;
+        if (c->state == WSC_S_OPEN && c->ping_want && conn_ping(c) < 0) {
+            snprintf(c->reason, sizeof(c->reason), "send failed (ping)");
+            return -1;
+        }
         if (c->state == WSC_S_OPEN && w->cb.on_writable)
             w->cb.on_writable(w->user, c);
         return c->send_failed ? -1 : 0;
@@ -371,6 +488,7 @@ void wsc_close(struct wsc_conn *c)
     w = c->w;
     c->dead = true;
     lws_sul_cancel(&c->sul_retry);
+    lws_sul_cancel(&c->sul_live);
     if (c->wsi) {
         /* Detached: lws closes it at its next service, without telling us. */
         lws_set_opaque_user_data(c->wsi, NULL);
@@ -397,6 +515,27 @@ const char *wsc_conn_url(const struct wsc_conn *c)
 bool wsc_conn_is_open(const struct wsc_conn *c)
 {
     return c && !c->dead && c->state == WSC_S_OPEN && !c->send_failed;
+}
+
+uint64_t wsc_conn_last_message_ns(const struct wsc_conn *c)
+{
+    return wsc_conn_is_open(c) ? c->last_msg_ns : 0;
+}
+
+void wsc_reconnect(struct wsc_conn *c, const char *reason)
+{
+    if (!c || c->dead || (c->state != WSC_S_OPEN && c->state != WSC_S_CONNECTING))
+        return;
+    if (c->wsi) {
+        lws_set_opaque_user_data(c->wsi, NULL);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        c->wsi = NULL;
+    }
+    snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "reconnect requested");
+    c->state = WSC_S_DROPPING;
+    /* on_close from the service loop: the caller may be in the middle of
+     * its own bookkeeping for this connection. */
+    lws_sul_schedule(c->w->ctx, 0, &c->sul_live, live_cb, 1);
 }
 
 void wsc_want_write(struct wsc_conn *c)

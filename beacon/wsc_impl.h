@@ -17,17 +17,24 @@
 
 #define WSC_REASON_LEN 192
 
-enum wsc_state { WSC_S_WAIT, WSC_S_CONNECTING, WSC_S_OPEN };
+/* DROPPING: wsc_reconnect detached the wsi; on_close is due (sul_live). */
+enum wsc_state { WSC_S_WAIT, WSC_S_CONNECTING, WSC_S_OPEN, WSC_S_DROPPING };
 
 struct wsc_conn {
     struct wsc *w;
     struct wsc_conn *prev, *next;
     struct lws *wsi; /* NULL unless CONNECTING or OPEN */
     lws_sorted_usec_list_t sul_retry;
+    lws_sorted_usec_list_t sul_live; /* liveness check, or the due on_close of DROPPING */
     enum wsc_state state;
     bool dead;          /* wsc_close()d; freed at the end of wsc_service */
     bool send_failed;   /* lws_write failed: the wsi is being killed */
     bool corked;        /* TCP_CORK set by wsc_send, see wsc_end_burst */
+    bool ping_out;      /* PING sent (or waiting for room), nothing heard since */
+    bool ping_want;     /* PING waiting for on_writable: the socket was choked */
+    uint64_t ping_ns;   /* when ping_out was set (timefmt_mono_ns) */
+    uint64_t last_rx_ns;  /* last frame of any kind received */
+    uint64_t last_msg_ns; /* last complete message received (or the open time) */
     unsigned attempts;  /* failures since the last successful open */
     unsigned burst;     /* frames sent in burst number burst_gen */
     unsigned burst_gen;
@@ -50,6 +57,8 @@ struct wsc {
     bool tls_insecure;
     size_t max_frame;
     unsigned backoff_min_ms, backoff_max_ms;
+    uint64_t ping_interval_ns; /* 0: no liveness check */
+    uint64_t ping_timeout_ns;
     uint64_t rng;             /* backoff jitter */
     struct wsc_conn *conns;
     unsigned ndead;           /* dead connections not yet freed */

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,6 +37,18 @@
             if (timefmt_mono_ns() > end_)                                                          \
                 fail_msg("timed out after %d ms waiting for %s", (int)(ms), #cond);                \
             assert_int_equal(wsc_service((w), 20), 0);                                             \
+        }                                                                                          \
+    } while (0)
+
+/* The same for two clients driven by one loop. */
+#define RUN2_UNTIL(w1, w2, cond, ms)                                                               \
+    do {                                                                                           \
+        uint64_t end_ = timefmt_mono_ns() + (uint64_t)(ms)*MS;                                     \
+        while (!(cond)) {                                                                          \
+            if (timefmt_mono_ns() > end_)                                                          \
+                fail_msg("timed out after %d ms waiting for %s", (int)(ms), #cond);                \
+            assert_int_equal(wsc_service((w1), 5), 0);                                             \
+            assert_int_equal(wsc_service((w2), 5), 0);                                             \
         }                                                                                          \
     } while (0)
 
@@ -75,6 +88,9 @@ struct t {
     /* closing from callbacks */
     bool close_on_msg, close_on_close, after_close_cb;
     struct wsc_conn *closed;
+    /* liveness */
+    uint64_t msg_ns;           /* when the last message arrived */
+    bool reconnect_on_msg;
 };
 
 static int idx(struct wsc_conn *c)
@@ -123,6 +139,7 @@ static void cb_message(void *u, struct wsc_conn *c, const char *msg, size_t len)
 
     t->msgs++;
     t->last_len = len;
+    t->msg_ns = timefmt_mono_ns();
     if (c == t->closed)
         t->after_close_cb = true;
     assert_int_equal(msg[len], '\0');
@@ -142,6 +159,12 @@ static void cb_message(void *u, struct wsc_conn *c, const char *msg, size_t len)
         if (id != t->recv[i] || (size_t)n != len || memcmp(want, msg, len))
             t->order_ok = false;
         t->recv[i]++;
+    }
+    if (t->reconnect_on_msg) {
+        t->reconnect_on_msg = false;
+        wsc_reconnect(c, "asked from on_message");
+        assert_false(wsc_conn_is_open(c));
+        assert_int_equal(wsc_conn_last_message_ns(c), 0);
     }
     if (t->close_on_msg && i == 0) {
         wsc_close(c);
@@ -281,14 +304,13 @@ static void test_url(void **state)
     wsc_free(NULL);
 }
 
-static void test_pipelined_echo(void **state)
+static void pipelined_echo(const struct wsc_config *cfg)
 {
-    (void)state;
     struct ws_echo *s = start_server(false, 0);
     struct t t = {.per_conn = 1500, .order_ok = true};
     const int k = 4;
 
-    new_client(&t, NULL);
+    new_client(&t, cfg);
     for (int i = 0; i < k; i++)
         connect_to(&t, "ws", ws_echo_port(s));
     RUN_UNTIL(t.w, t.opens == k, 5000);
@@ -303,6 +325,12 @@ static void test_pipelined_echo(void **state)
     assert_int_equal(ws_echo_messages(s), k * 1500);
     wsc_free(t.w);
     ws_echo_stop(s);
+}
+
+static void test_pipelined_echo(void **state)
+{
+    (void)state;
+    pipelined_echo(NULL);
 }
 
 static void test_large_both_ways(void **state)
@@ -685,6 +713,182 @@ static void test_close_from_callbacks(void **state)
     close(fd);
 }
 
+/* ---- liveness ---- */
+
+/* PINGs between requests and replies (one after every 1 ms without a
+ * frame) change nothing in either stream. */
+static void test_ping_amid_echo(void **state)
+{
+    (void)state;
+    struct wsc_config cfg = {.ping_interval_ms = 1, .ping_timeout_ms = 5000};
+
+    pipelined_echo(&cfg);
+}
+
+/* A peer that never sends a message is kept only by its PONGs: pings go
+ * out every 5 ms through a flood that chokes the socket (the server stops
+ * reading for a while), nothing is lost or reordered, and an idle spell
+ * several ping_interval + ping_timeout long closes nothing. */
+static void test_ping_sink_flood_idle(void **state)
+{
+    (void)state;
+    struct ws_echo *s = start_server(true, 0);
+    struct t t = {.target = 40000, .on_open_send = {"!pause 300"}};
+    struct wsc_config cfg = {.ping_interval_ms = 5, .ping_timeout_ms = 2000};
+    struct wsc_config idle = {.ping_interval_ms = 50, .ping_timeout_ms = 150};
+    struct wsc_callbacks cb = cbs;
+    char err[ERR_LEN];
+
+    cb.on_writable = flood_writable;
+    t.w = wsc_new(&cfg, &cb, &t, err);
+    assert_non_null(t.w);
+    connect_to(&t, "ws", ws_echo_port(s));
+    RUN_UNTIL(t.w, t.opens == 1, 5000);
+    wsc_want_write(t.c[0]);
+    RUN_UNTIL(t.w, t.sent[0] == t.target, 30000);
+    RUN_UNTIL(t.w, ws_echo_messages(s) == t.target, 30000);
+    assert_true(t.full >= 1);
+    assert_int_equal(ws_echo_bytes(s), (uint64_t)t.target * 450);
+    assert_int_equal(t.closes, 0);
+    assert_true(wsc_conn_is_open(t.c[0]));
+    wsc_free(t.w);
+
+    /* Idle: 1.5 s is 7 times 50 + 150 ms without a message. */
+    memset(&t, 0, sizeof(t));
+    new_client(&t, &idle);
+    connect_to(&t, "ws", ws_echo_port(s));
+    RUN_UNTIL(t.w, t.opens == 1, 5000);
+    assert_int_equal(wsc_send(t.c[0], "one", 3), WSC_OK);
+    run_for(t.w, 1500);
+    assert_int_equal(t.closes, 0);
+    assert_int_equal(wsc_send(t.c[0], "two", 3), WSC_OK);
+    RUN_UNTIL(t.w, ws_echo_messages(s) == 40000 + 2, 5000);
+    assert_int_equal(t.closes, 0);
+    assert_int_equal(t.msgs, 0);
+    wsc_free(t.w);
+    ws_echo_stop(s);
+}
+
+/* A server that stops answering altogether (as a SIGSTOPped node, or a
+ * link gone dead: no FIN, no RST) is noticed within ping_interval +
+ * ping_timeout of its last frame, and reconnected to when it resumes; a
+ * client with the check off keeps its connection and gets its answer late. */
+static void test_dead_peer(void **state)
+{
+    (void)state;
+    struct ws_echo *s = start_server(false, 0);
+    struct t a = {0}, b = {0};
+    struct wsc_config ca = {.ping_interval_ms = 200, .ping_timeout_ms = 500,
+                            .backoff_min_ms = 20, .backoff_max_ms = 100};
+    struct wsc_config cb_off = {.ping_interval_ms = WSC_PING_OFF, .ping_timeout_ms = 100};
+    uint64_t last, quiet, n = 0, t_freeze;
+
+    new_client(&a, &ca);
+    new_client(&b, &cb_off);
+    connect_to(&a, "ws", ws_echo_port(s));
+    connect_to(&b, "ws", ws_echo_port(s));
+    RUN2_UNTIL(a.w, b.w, a.opens == 1 && b.opens == 1, 5000);
+    assert_int_equal(wsc_send(a.c[0], "hello", 5), WSC_OK);
+    assert_int_equal(wsc_send(b.c[0], "hello", 5), WSC_OK);
+    RUN2_UNTIL(a.w, b.w, a.msgs == 1 && b.msgs == 1, 5000);
+    assert_true(wsc_conn_last_message_ns(a.c[0]) <= a.msg_ns);
+    assert_true(wsc_conn_last_message_ns(a.c[0]) + 100 * MS > a.msg_ns);
+    /* The echo was the last frame a heard (a PONG after it could only
+     * make the silence shorter, and the measure below uses a.msg_ns). */
+    last = a.msg_ns;
+    t_freeze = timefmt_mono_ns();
+    assert_int_equal(wsc_send(a.c[0], "!freeze 2500", 12), WSC_OK);
+    assert_int_equal(wsc_send(b.c[0], "late", 4), WSC_OK);
+    RUN2_UNTIL(a.w, b.w, a.closes == 1, 2400);
+    quiet = a.close_ns[0] - last;
+    if (sscanf(a.reasons[0], "no answer for %" SCNu64 " ms (link dead?)", &n) != 1 ||
+        !strstr(a.reasons[0], "(link dead?)"))
+        fail_msg("reason \"%s\"", a.reasons[0]);
+    /* 200 + 500 ms after the last frame, never before; the slack is for
+     * slow (sanitized, loaded) runs. */
+    if (quiet < 700 * MS || quiet > 1900 * MS || n < 700 || n > quiet / MS)
+        fail_msg("closed %.1f ms after the last frame, reason \"%s\"", (double)quiet / 1e6,
+                 a.reasons[0]);
+    assert_true(a.close_ns[0] < t_freeze + 2500 * MS);
+    assert_false(wsc_conn_is_open(a.c[0]));
+    assert_int_equal(b.closes, 0);
+    /* The server resumes: a is back (its attempt waited in the kernel's
+     * backlog), b gets its late answer on the old connection. */
+    RUN2_UNTIL(a.w, b.w, a.opens == 2 && b.msgs == 2, 8000);
+    assert_true(timefmt_mono_ns() >= t_freeze + 2500 * MS);
+    assert_int_equal(wsc_send(a.c[0], "again", 5), WSC_OK);
+    RUN2_UNTIL(a.w, b.w, a.msgs == 2, 5000);
+    assert_int_equal(a.last_len, 5);
+    assert_int_equal(b.last_len, 4);
+    assert_int_equal(a.closes, 1);
+    assert_int_equal(b.closes, 0);
+    assert_int_equal(b.opens, 1);
+    assert_int_equal(ws_echo_accepted(s), 3);
+    wsc_free(a.w);
+    wsc_free(b.w);
+    ws_echo_stop(s);
+}
+
+/* wsc_reconnect: closed at once, on_close with the reason from the service
+ * loop, reconnected with backoff; from a callback too. */
+static void test_reconnect(void **state)
+{
+    (void)state;
+    struct ws_echo *s = start_server(false, 0);
+    struct t t = {0};
+    struct wsc_config cfg = {.backoff_min_ms = 20, .backoff_max_ms = 100};
+    uint64_t t0, heard;
+
+    new_client(&t, &cfg);
+    connect_to(&t, "ws", ws_echo_port(s));
+    connect_to(&t, "ws", ws_echo_port(s));
+    wsc_reconnect(NULL, "x");
+    wsc_reconnect(t.c[0], "not connecting yet"); /* waiting: left alone */
+    assert_int_equal(wsc_conn_last_message_ns(t.c[0]), 0);
+    RUN_UNTIL(t.w, t.opens == 2, 5000);
+    assert_int_equal(t.closes, 0);
+    heard = wsc_conn_last_message_ns(t.c[0]);
+    assert_true(heard != 0 && heard <= timefmt_mono_ns());
+    t0 = timefmt_mono_ns();
+    assert_int_equal(wsc_send(t.c[0], "hello", 5), WSC_OK);
+    RUN_UNTIL(t.w, t.msgs == 1, 5000);
+    heard = wsc_conn_last_message_ns(t.c[0]);
+    assert_true(heard >= t0 && heard <= t.msg_ns);
+
+    wsc_reconnect(t.c[0], "acks stopped");
+    assert_false(wsc_conn_is_open(t.c[0]));
+    assert_int_equal(wsc_send(t.c[0], "x", 1), WSC_CLOSED);
+    assert_int_equal(wsc_conn_last_message_ns(t.c[0]), 0);
+    wsc_reconnect(t.c[0], "twice"); /* already dropping: no second on_close */
+    assert_int_equal(t.closes, 0);
+    RUN_UNTIL(t.w, t.closes == 1, 2000);
+    assert_string_equal(t.reasons[0], "acks stopped");
+    RUN_UNTIL(t.w, t.opens == 3, 5000);
+    assert_true(wsc_conn_is_open(t.c[0]));
+    assert_true(wsc_conn_is_open(t.c[1]));
+
+    /* From on_message, with the default reason. */
+    t.reconnect_on_msg = true;
+    assert_int_equal(wsc_send(t.c[1], "x", 1), WSC_OK);
+    RUN_UNTIL(t.w, t.closes == 2, 5000);
+    assert_false(t.reconnect_on_msg);
+    assert_string_equal(t.reasons[1], "asked from on_message");
+    RUN_UNTIL(t.w, t.opens == 4, 5000);
+
+    /* Dropped, then closed for good before the service loop ran: silence. */
+    wsc_reconnect(t.c[1], NULL);
+    wsc_close(t.c[1]);
+    run_for(t.w, 200);
+    assert_int_equal(t.closes, 2);
+    assert_int_equal(t.opens, 4);
+    assert_true(wsc_conn_is_open(t.c[0]));
+    assert_int_equal(ws_echo_accepted(s), 4);
+    /* Dropped, then the client freed with the on_close still due. */
+    wsc_reconnect(t.c[0], NULL);
+    wsc_free(t.w);
+    ws_echo_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +903,10 @@ int main(void)
         cmocka_unit_test(test_wake),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_close_from_callbacks),
+        cmocka_unit_test(test_ping_amid_echo),
+        cmocka_unit_test(test_ping_sink_flood_idle),
+        cmocka_unit_test(test_dead_peer),
+        cmocka_unit_test(test_reconnect),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -100,6 +101,13 @@ static int handle_msg(struct ws_echo *s, struct lws *wsi, struct ws_echo_pss *p)
         if (sscanf(m, "!pause %lu", &v) == 1) {
             lws_rx_flow_control(wsi, 0);
             lws_sul_schedule(s->ctx, 0, &p->sul_pause, unpause_cb, (lws_usec_t)v * 1000);
+            return 0;
+        }
+        if (sscanf(m, "!freeze %lu", &v) == 1) {
+            struct timespec ts = {(time_t)(v / 1000), (long)(v % 1000) * 1000000};
+
+            while (nanosleep(&ts, &ts) && errno == EINTR)
+                ;
             return 0;
         }
         if (sscanf(m, "!big %lu", &v) == 1)

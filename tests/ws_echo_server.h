@@ -10,6 +10,9 @@
  *   "!close CODE"  closes the connection with that close code
  *   "!drop"        shuts the TCP connection down without a close frame
  *   "!pause MS"    stops reading from the connection for MS milliseconds
+ *   "!freeze MS"   stops the whole server (its service thread sleeps) for
+ *                  MS milliseconds, as a SIGSTOPped node: connections are
+ *                  still accepted by the kernel, nothing is answered
  *   "!big N"       replies with one message of N bytes ('x'), fragmented
  */
 #ifndef BSS_WS_ECHO_SERVER_H
