@@ -27,6 +27,7 @@
 #define TRACKER_MAX_BEHIND 100  /* blocks fetched to catch up at most */
 #define TRACKER_OUTBOX 512
 #define TRACKER_MAX_LINKS 64
+#define TRACKER_SEEN_S 10     /* how long block txids are remembered for late notes */
 
 enum tracker_req { REQ_NONE, REQ_SUBSCRIBE, REQ_BLOCK, REQ_DYNPROPS };
 
@@ -80,6 +81,10 @@ struct tracker {
     struct tracker_link *links;
     size_t nlinks;
     struct txmap *map;
+    struct txmap *seen;  /* txids of recent blocks: for notes that arrive after their block */
+    uint64_t seen_ns_base;
+    struct tracker_note *nbuf; /* the tracker thread's note buffer (swapped with shared) */
+    size_t ncap;
     struct stats_interval local; /* per-block scratch, merged into acc */
     struct tx tx;
     uint8_t *packed;
@@ -208,6 +213,8 @@ static void tracker_on_block_id(struct tracker_link *l, const uint8_t id[TX_BLOC
 }
 
 /* Counts a block's transactions and recognises ours. */
+static void tracker_apply_notes(struct tracker *t);
+
 static void tracker_on_block(struct tracker_link *l, const struct jv *block, uint32_t num)
 {
     struct tracker *t = l->t;
@@ -217,6 +224,8 @@ static void tracker_on_block(struct tracker_link *l, const struct jv *block, uin
     uint32_t btime = 0;
     char err[ERR_LEN];
 
+    /* Everything sent so far must be in the map before a block is matched. */
+    tracker_apply_notes(t);
     stats_init(&t->local);
     t->local.c.blocks = 1;
     for (size_t i = 0; i < jv_len(txs); i++) {
@@ -242,6 +251,8 @@ static void tracker_on_block(struct tracker_link *l, const struct jv *block, uin
         t->local.c.block_txs++;
         t->local.c.block_bytes += need;
         tx_id(id, t->packed, (size_t)n);
+        /* Remembered for a few seconds, in case its note is still on its way. */
+        txmap_put(t->seen, id, timefmt_wall_secs() + TRACKER_SEEN_S, now, 0);
         if (txmap_get(t->map, id, &due, &nops)) {
             txmap_remove(t->map, id);
             t->local.c.confirmed++;
@@ -342,48 +353,61 @@ static const struct wsc_callbacks tracker_cb = {
     tracker_on_open, tracker_on_message, tracker_on_close, tracker_on_writable, tracker_on_timer,
 };
 
-/* Applies the notes the network thread handed over. */
-static void tracker_apply_notes(struct tracker *t, struct tracker_note **buf, size_t *cap)
+/* Applies the notes the network thread handed over. A transaction whose
+ * block was already seen (its note came late) is confirmed at once. */
+static void tracker_apply_notes(struct tracker *t)
 {
     size_t n;
+    uint64_t seen_at;
 
     pthread_mutex_lock(&t->lock);
     /* Swap buffers: the producer keeps appending into ours, emptied. */
     struct tracker_note *mine = t->shared;
     size_t mycap = t->scap;
     n = t->sn;
-    t->shared = *buf;
-    t->scap = *cap;
+    t->shared = t->nbuf;
+    t->scap = t->ncap;
     t->sn = 0;
     t->applying = n;
-    *buf = mine;
-    *cap = mycap;
+    t->nbuf = mine;
+    t->ncap = mycap;
     pthread_mutex_unlock(&t->lock);
+    bool late = false;
     for (size_t i = 0; i < n; i++) {
-        const struct tracker_note *note = &(*buf)[i];
-        if (note->rejected)
+        const struct tracker_note *note = &t->nbuf[i];
+        if (note->rejected) {
             txmap_remove(t->map, note->txid);
-        else
+        } else if (txmap_get(t->seen, note->txid, &seen_at, NULL)) {
+            if (!late) { /* rare: the scratch interval is only cleared when needed */
+                stats_init(&t->local);
+                late = true;
+            }
+            t->local.c.confirmed++;
+            t->local.c.confirmed_ops += note->nops;
+            hist_record(&t->local.inclusion, seen_at > note->due_ns ? seen_at - note->due_ns : 0);
+        } else {
             txmap_put(t->map, note->txid, note->expiration, note->due_ns, note->nops);
+        }
     }
     atomic_store(&t->unconfirmed, txmap_size(t->map));
     pthread_mutex_lock(&t->lock);
     t->applying = 0;
+    if (late)
+        stats_merge(&t->acc, &t->local);
     pthread_mutex_unlock(&t->lock);
 }
 
 static void *tracker_main(void *arg)
 {
     struct tracker *t = arg;
-    struct tracker_note *buf = NULL;
-    size_t cap = 0;
     uint64_t next_props = 0;
 
     while (!atomic_load(&t->stop)) {
         uint64_t now;
 
         wsc_service(t->w, 20);
-        tracker_apply_notes(t, &buf, &cap);
+        tracker_apply_notes(t);
+        txmap_expire(t->seen, timefmt_wall_secs());
         now = timefmt_mono_ns();
         if (now >= next_props) {
             for (size_t i = 0; i < t->nlinks; i++)
@@ -393,7 +417,6 @@ static void *tracker_main(void *arg)
             next_props = now + 1000000000u;
         }
     }
-    free(buf);
     return NULL;
 }
 
@@ -408,6 +431,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
         return NULL;
     }
     if (t == NULL || (t->url = strdup(cfg->urls[0])) == NULL || (t->map = txmap_new()) == NULL ||
+        (t->seen = txmap_new()) == NULL ||
         (t->links = calloc(cfg->nurls, sizeof *t->links)) == NULL) {
         err_set(err, "out of memory");
         goto fail;
@@ -437,6 +461,7 @@ fail:
         wsc_free(t->w);
         free(t->links);
         txmap_free(t->map);
+        txmap_free(t->seen);
         tx_clear(&t->tx);
         free(t->url);
         free(t);
@@ -456,6 +481,8 @@ void tracker_free(struct tracker *t)
     wsc_free(t->w);
     free(t->links);
     txmap_free(t->map);
+    txmap_free(t->seen);
+    free(t->nbuf);
     tx_clear(&t->tx);
     free(t->packed);
     free(t->pbuf);

@@ -307,6 +307,14 @@ int jv_uint64(const struct jv *v, uint64_t max, uint64_t *out, char *err)
     return 0;
 }
 
+int jv_double(const struct jv *v, double *out, char *err)
+{
+    if (v == NULL || !json_is_number(J(v)))
+        return err_set(err, "expected a number, got %s", jv_type_name(v));
+    *out = json_number_value(J(v));
+    return 0;
+}
+
 int jv_bool(const struct jv *v, bool *out, char *err)
 {
     if (v != NULL && json_is_true(J(v))) {

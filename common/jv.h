@@ -57,6 +57,10 @@ const char *jv_str(const struct jv *v, size_t *len);
  * 9223372036854775808"); callers prefix the field's name or path. */
 int jv_int64(const struct jv *v, int64_t min, int64_t max, int64_t *out, char *err);
 int jv_uint64(const struct jv *v, uint64_t max, uint64_t *out, char *err);
+/* Any JSON number (integer or real) as a double, for measurements such as
+ * "interval_s": 1.005 (not for amounts: those are integers, read exactly
+ * with jv_int64). Returns 0, or -1 with err. */
+int jv_double(const struct jv *v, double *out, char *err);
 /* true/false only. */
 int jv_bool(const struct jv *v, bool *out, char *err);
 

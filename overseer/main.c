@@ -10,6 +10,7 @@
 #include "allow.h"
 #include "bus.h"
 #include "err.h"
+#include "report.h"
 #include "run.h"
 #include "scenario.h"
 #include "sess.h"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
           "commands:\n"
           "  run SCENARIO.yaml   run a scenario (`overseer run --help`)\n"
           "  beacons             list the beacons that dial in\n"
+          "  report DIR          write DIR/report.html from a run's results\n"
           "  keygen PATH         write a CurveZMQ keypair (PATH.key, PATH.pub)\n"
           "  version             print the version\n",
           f);
@@ -237,6 +239,28 @@ done:
     return rc;
 }
 
+static int cmd_report(int argc, char **argv)
+{
+    char err[ERR_LEN];
+
+    if (argc != 2 || argv[1][0] == '-') {
+        bool help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+        fputs("usage: overseer report DIR\n"
+              "Writes DIR/report.html from the results of `overseer run` in DIR (timeseries.csv,\n"
+              "beacons.csv, summary.csv, manifest.json, events.log, devnode logs): one page that\n"
+              "opens offline, with plots over time, the summary per phase and the run manifest.\n"
+              "summary.csv is kept as the run wrote it (regenerated only when missing).\n",
+              help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    if (report_write(argv[1], err) < 0) {
+        fprintf(stderr, "overseer report: %s\n", err);
+        return 1;
+    }
+    printf("wrote %s/report.html\n", argv[1]);
+    return 0;
+}
+
 static int cmd_keygen(int argc, char **argv)
 {
     char err[ERR_LEN];
@@ -268,6 +292,8 @@ int main(int argc, char **argv)
         return cmd_beacons(argc - 1, argv + 1);
     if (strcmp(argv[1], "keygen") == 0)
         return cmd_keygen(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("overseer %s\n", BSS_VERSION);
         return 0;

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "hash.h"
 #include "keyfile.h"
+#include "report.h"
 #include "run_impl.h"
 #include "search.h"
 #include "sign.h"
@@ -458,9 +459,19 @@ cleanup:
         local_stop(r->local);
         sess_free(r->sess);
         bus_free(r->bus);
+        bool results = r->ts != NULL;
         csvout_close(r->ts, NULL);
         csvout_close(r->bc, NULL);
         csvout_close(r->sum, NULL);
+        if (results) {
+            /* The report is a view of the results: its failure fails nothing.
+             * Logged first, so that the page shows the events.log that
+             * `overseer report` will read again. */
+            char rerr[ERR_LEN];
+            run_log(r, "report: %s/report.html", r->out);
+            if (report_write(r->out, rerr) < 0)
+                run_log(r, "report not written: %s", rerr);
+        }
         if (r->events != NULL)
             fclose(r->events);
         if (r->keys_text != NULL)

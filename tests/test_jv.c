@@ -328,6 +328,28 @@ static void test_length_not_nul(void **state)
     assert_null(jv_parse("\"a\0b\"", 5, JV_MAX_DEPTH, err));
 }
 
+/* Measurements (not amounts) read as doubles: integers and reals. */
+static void test_jv_double(void **state)
+{
+    (void)state;
+    char err[ERR_LEN];
+    const char *text = "{\"a\":1.005,\"b\":12,\"c\":\"x\",\"d\":-2.5e3}";
+    struct jv *v = jv_parse(text, strlen(text), JV_MAX_DEPTH, err);
+    double d;
+
+    assert_non_null(v);
+    assert_int_equal(jv_double(jv_get(v, "a"), &d, err), 0);
+    assert_true(d == 1.005);
+    assert_int_equal(jv_double(jv_get(v, "b"), &d, err), 0);
+    assert_true(d == 12.0);
+    assert_int_equal(jv_double(jv_get(v, "d"), &d, err), 0);
+    assert_true(d == -2500.0);
+    assert_int_equal(jv_double(jv_get(v, "c"), &d, err), -1);
+    assert_non_null(strstr(err, "expected a number, got string"));
+    assert_int_equal(jv_double(jv_get(v, "missing"), &d, err), -1);
+    jv_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_uint64),
         cmocka_unit_test(test_bool),
         cmocka_unit_test(test_length_not_nul),
+        cmocka_unit_test(test_jv_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
