@@ -23,6 +23,7 @@ static int allow_z85(const char *k, size_t n)
 int allow_add(struct allowlist *a, const char *key, char *err)
 {
     char (*p)[BUS_KEY_LEN + 1];
+    const char **q;
 
     if (!allow_z85(key, strlen(key)))
         return err_set(err, "not a 40-character Z85 public key");
@@ -32,7 +33,15 @@ int allow_add(struct allowlist *a, const char *key, char *err)
     if (p == NULL)
         return err_set(err, "out of memory");
     a->keys = p;
-    memcpy(a->keys[a->n++], key, BUS_KEY_LEN + 1);
+    q = realloc(a->ptrs, (a->n + 1) * sizeof *q);
+    if (q == NULL)
+        return err_set(err, "out of memory");
+    a->ptrs = q;
+    memcpy(a->keys[a->n], key, BUS_KEY_LEN + 1);
+    a->n++;
+    /* keys may have moved: point again at every one. */
+    for (size_t i = 0; i < a->n; i++)
+        a->ptrs[i] = a->keys[i];
     return 0;
 }
 
@@ -44,6 +53,7 @@ int allow_load(struct allowlist *a, const char *path, char *err)
     int rc = 0;
 
     a->keys = NULL;
+    a->ptrs = NULL;
     a->n = 0;
     if (f == NULL)
         return err_set(err, "%s: %s", path, strerror(errno));
@@ -90,6 +100,8 @@ int allow_load(struct allowlist *a, const char *path, char *err)
 void allow_free(struct allowlist *a)
 {
     free(a->keys);
+    free(a->ptrs);
     a->keys = NULL;
+    a->ptrs = NULL;
     a->n = 0;
 }

@@ -14,6 +14,7 @@
 
 struct allowlist {
     char (*keys)[BUS_KEY_LEN + 1];
+    const char **ptrs; /* ptrs[i] == keys[i]: the form bus_server_config wants */
     size_t n;
 };
 

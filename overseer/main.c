@@ -167,7 +167,6 @@ static int cmd_beacons(int argc, char **argv)
     struct bus_server_config bc = {.endpoint = DEFAULT_BIND};
     struct sess_callbacks cb = {NULL, beacons_event};
     struct allowlist al = {0};
-    const char **allow = NULL;
     const char *key = NULL, *allow_file = NULL;
     char pub[BUS_KEY_LEN + 1], sec[BUS_KEY_LEN + 1], err[ERR_LEN];
     unsigned wait_s = 3;
@@ -200,14 +199,9 @@ static int cmd_beacons(int argc, char **argv)
         }
         if (bus_key_load(key, pub, sec, err) < 0 || allow_load(&al, allow_file, err) < 0)
             goto fail;
-        allow = malloc(al.n * sizeof *allow);
-        if (allow == NULL)
-            goto fail;
-        for (size_t i = 0; i < al.n; i++)
-            allow[i] = al.keys[i];
         bc.public_key = pub;
         bc.secret_key = sec;
-        bc.allow = allow;
+        bc.allow = al.ptrs;
         bc.nallow = al.n;
     }
     bus = bus_server_new(&bc, err);
@@ -234,7 +228,6 @@ fail:
 done:
     sess_free(s);
     bus_free(bus);
-    free(allow);
     allow_free(&al);
     return rc;
 }

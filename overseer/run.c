@@ -188,7 +188,6 @@ static int run_bus(struct run *r, char *kdir_fmt, size_t kdir_cap, char *err)
     const struct run_config *cfg = r->cfg;
     struct bus_server_config bc = {.endpoint = cfg->bind, .insecure = cfg->insecure};
     struct allowlist al = {0};
-    const char **allow = NULL;
     char pub[BUS_KEY_LEN + 1], sec[BUS_KEY_LEN + 1], path[4200];
     int rc = -1;
 
@@ -220,23 +219,15 @@ static int run_bus(struct run *r, char *kdir_fmt, size_t kdir_cap, char *err)
                 allow_load(&al, cfg->allow_file, err) < 0)
                 goto cleanup;
         }
-        allow = malloc(al.n * sizeof *allow);
-        if (allow == NULL) {
-            err_set(err, "out of memory");
-            goto cleanup;
-        }
-        for (size_t i = 0; i < al.n; i++)
-            allow[i] = al.keys[i];
         bc.public_key = pub;
         bc.secret_key = sec;
-        bc.allow = allow;
+        bc.allow = al.ptrs;
         bc.nallow = al.n;
     }
     r->bus = bus_server_new(&bc, err);
     rc = r->bus == NULL ? -1 : 0;
 cleanup:
     explicit_bzero(sec, sizeof sec);
-    free(allow);
     allow_free(&al);
     return rc;
 }
