@@ -254,8 +254,12 @@ int sess_poll(struct sess *s, int timeout_ms, char *err)
         struct bus_peer from;
         uint8_t *buf = NULL;
         size_t len;
-        int left = (int)((deadline - timefmt_mono_ns()) / 1000000u);
-        int got = bus_recv(s->bus, &from, &buf, &len, left > 0 ? left : 0, err);
+        uint64_t t = timefmt_mono_ns();
+        /* Whole milliseconds, rounded up: rounded down, the last fraction of
+         * a millisecond before the deadline was spent polling in a busy
+         * loop (about 2 % of a core at one call per 50 ms). */
+        int left = t < deadline ? (int)((deadline - t + 999999u) / 1000000u) : 0;
+        int got = bus_recv(s->bus, &from, &buf, &len, left, err);
 
         if (got < 0)
             return -1;

@@ -25,8 +25,13 @@
  * notice after minutes. The timeout is generous because a PONG queued
  * behind a large frame arrives only after that frame: 10 s allows a 64 MB
  * frame over 6.4 MB/s. The application keeps its own 1 s heartbeats. */
-#define BUS_HEARTBEAT_IVL_MS 1000
-#define BUS_HEARTBEAT_TIMEOUT_MS 10000
+/* ZeroMQ's own PINGs only keep dead TCP links from lingering: the
+ * application heartbeats every second and declares a beacon lost after 3 s.
+ * Every 5 s, because libzmq's timer bookkeeping grows with the number of
+ * connections: at 500 beacons a 1 s PING cost the overseer about 2.5 % of a
+ * core (tests/bench_overseer.sh). */
+#define BUS_HEARTBEAT_IVL_MS 5000
+#define BUS_HEARTBEAT_TIMEOUT_MS 15000
 /* After a refusal of its key a client tries again this much later. */
 #define BUS_REFUSED_RETRY_MS 5000
 /* Queued events: a server sees one "accepted" per beacon at start-up. */

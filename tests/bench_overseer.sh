@@ -80,16 +80,18 @@ YAML
   timeout $((SECS + 150)) "$SIM" run --endpoint "tcp://127.0.0.1:$port" --beacons "$n" \
     "${simargs[@]}" --max-time $((SECS + 130)) >"$d/sim.out" 2>"$d/sim.log" &
   simt=$!; pids+=("$simt")
+  # On failure the run's programs go at once (`timeout` passes the signal on).
+  fail() { echo "bench: $mode $n: $1"; tail -n 5 "$d/ov.log" "$d/sim.log"
+           kill "$ovt" "$simt" 2>/dev/null; wait "$ovt" "$simt" 2>/dev/null; return 1; }
   ov=$(child "$ovt"); sim=$(child "$simt")
-  [ -n "$ov" ] && [ -n "$sim" ] || { echo "bench: $mode $n: a program did not start"; return 1; }
+  [ -n "$ov" ] && [ -n "$sim" ] || { fail "a program did not start"; return 1; }
   # The steady part: from the WARM-th time series row on.
   for _ in $(seq $(((SECS + 90) * 10))); do
     [ "$(lines "$d/out/timeseries.csv")" -gt "$WARM" ] && break
     kill -0 "$ov" 2>/dev/null || break
     sleep 0.1
   done
-  [ "$(lines "$d/out/timeseries.csv")" -gt "$WARM" ] ||
-    { echo "bench: $mode $n: the phase did not start"; tail -n 5 "$d/ov.log" "$d/sim.log"; return 1; }
+  [ "$(lines "$d/out/timeseries.csv")" -gt "$WARM" ] || { fail "the phase did not start"; return 1; }
   local t0 c0 m0 s0 r0 b0 t1 c1 m1 s1 r1 b1
   t0=$(date +%s.%N); c0=$(ticks "$ov"); m0=$(mainticks "$ov"); s0=$(ticks "$sim")
   r0=$(lines "$d/out/timeseries.csv"); b0=$(lines "$d/out/beacons.csv")
