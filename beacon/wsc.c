@@ -229,6 +229,8 @@ static void sweep_dead(struct wsc *w)
  * early: the caller's timeout is rounded up, and the last part of a wait
  * (where the timer must be kept to the microsecond) is a sleep on the
  * monotonic clock once lws has nothing to do. */
+#define WSC_PRECISE_NS 2000000ull
+
 static int service_once(struct wsc *w, uint64_t now, uint64_t end)
 {
     uint64_t until = end;
@@ -239,7 +241,10 @@ static int service_once(struct wsc *w, uint64_t now, uint64_t end)
         until = w->timer_due_ns;
         timer = true;
     }
-    if (w->events || until < now + 1000000) {
+    /* The last WSC_PRECISE_NS before a deadline are slept precisely:
+     * lws's own wait has millisecond granularity and can wake a
+     * millisecond or more late, which would show as send lateness. */
+    if (w->events || until < now + WSC_PRECISE_NS) {
         n = lws_service(w->ctx, -1);
         if (!w->events && n >= 0 && until > now) {
             struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
@@ -252,7 +257,8 @@ static int service_once(struct wsc *w, uint64_t now, uint64_t end)
     /* lws 4.x waits for its next scheduled event and ignores lws_service's
      * timeout, so the deadline becomes one of those events. */
     lws_sul_schedule(w->ctx, 0, &w->sul_wait, wait_cb,
-                     (lws_usec_t)((until - now) / 1000 + (timer ? 0 : 1000)));
+                     timer ? (lws_usec_t)((until - now - WSC_PRECISE_NS / 2) / 1000)
+                           : (lws_usec_t)((until - now) / 1000 + 1000));
     n = lws_service(w->ctx, 0);
     lws_sul_cancel(&w->sul_wait);
     return n;
