@@ -66,7 +66,7 @@ static bool signer_wait_work(struct signer *s, uint8_t ref[TX_BLOCK_ID_LEN], uin
             break;
         }
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts); /* pthread_cond_timedwait wants this clock */
+        clock_gettime(CLOCK_MONOTONIC, &ts); /* the condition's clock (signer_new) */
         ts.tv_nsec += SIGNER_IDLE_NS;
         if (ts.tv_nsec >= 1000000000) {
             ts.tv_sec++;
@@ -221,7 +221,13 @@ struct signer *signer_new(const struct signer_config *cfg, char *err)
         }
     }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    /* Timed waits on the monotonic clock: a wall-clock step must not make
+     * the signers oversleep or spin. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
     atomic_init(&s->target, cfg->target_level);
     atomic_init(&s->next_k, 0);
     for (; s->nthreads < cfg->threads; s->nthreads++)

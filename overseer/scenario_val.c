@@ -216,29 +216,39 @@ static double num_value(const struct num *n)
     return n->neg ? -v : v;
 }
 
+/* The mantissa times unit times 10^exp, with every factor of ten that can
+ * be applied exactly applied: on return *m * 10^*e (with *e <= 0) is the
+ * value. False when it does not fit. */
+static bool num_mul(const struct num *n, uint64_t unit, uint64_t *m, int *e)
+{
+    *m = n->mant;
+    *e = n->exp;
+    /* Cancel powers of ten first ("1.0000000004999" s: 10000000004999 ns
+     * / 10^4), then drop digits far below a nanosecond if still too big. */
+    while (*e < 0 && unit % 10 == 0)
+        unit /= 10, (*e)++;
+    while (*e < 0 && *m != 0 && unit > UINT64_MAX / *m)
+        *m = *m / 10 + (*m % 10 >= 5), (*e)++;
+    if (*m != 0 && unit > UINT64_MAX / *m)
+        return false;
+    *m *= unit;
+    for (; *e > 0; (*e)--) {
+        if (*m > UINT64_MAX / 10)
+            return false;
+        *m *= 10;
+    }
+    return true;
+}
+
 /* n * 10^exp * unit as an exact integer; false when it is not one or does
  * not fit. */
 static bool num_scaled(const struct num *n, uint64_t unit, uint64_t *out)
 {
-    uint64_t m = n->mant;
-    int e = n->exp;
+    uint64_t m;
+    int e;
 
-    if (n->neg && m != 0)
+    if ((n->neg && n->mant != 0) || !num_mul(n, unit, &m, &e))
         return false;
-    /* Cancel powers of ten first ("1.0000000004999" s: 10000000004999 ns
-     * / 10^4), then drop digits far below a nanosecond if still too big. */
-    while (e < 0 && unit % 10 == 0)
-        unit /= 10, e++;
-    while (e < 0 && m != 0 && unit > UINT64_MAX / m)
-        m = m / 10 + (m % 10 >= 5), e++;
-    if (m != 0 && unit > UINT64_MAX / m)
-        return false;
-    m *= unit;
-    for (; e > 0; e--) {
-        if (m > UINT64_MAX / 10)
-            return false;
-        m *= 10;
-    }
     for (; e < 0; e++) {
         if (m % 10 != 0)
             return false;
@@ -252,23 +262,11 @@ static bool num_scaled(const struct num *n, uint64_t unit, uint64_t *out)
  * when it does not fit. n is not negative. */
 static bool num_round(const struct num *n, uint64_t unit, uint64_t *out)
 {
-    uint64_t m = n->mant, p10 = 1;
-    int e = n->exp;
+    uint64_t m, p10 = 1;
+    int e;
 
-    /* Cancel powers of ten first ("1.0000000004999" s: 10000000004999 ns
-     * / 10^4), then drop digits far below a nanosecond if still too big. */
-    while (e < 0 && unit % 10 == 0)
-        unit /= 10, e++;
-    while (e < 0 && m != 0 && unit > UINT64_MAX / m)
-        m = m / 10 + (m % 10 >= 5), e++;
-    if (m != 0 && unit > UINT64_MAX / m)
+    if (!num_mul(n, unit, &m, &e))
         return false;
-    m *= unit;
-    for (; e > 0; e--) {
-        if (m > UINT64_MAX / 10)
-            return false;
-        m *= 10;
-    }
     if (e < -19) {
         *out = 0; /* m < 2^64 < 10^20: below one half */
         return true;
