@@ -31,6 +31,7 @@ struct run_out {
     int quiet;
     uint64_t t0;
     struct sbuf line;
+    const char *const *nodes; /* the URLs, for the per-node summary */
 };
 
 static void run_on_stats(void *user, const struct stats_interval *s, enum stats_verdict v,
@@ -41,7 +42,10 @@ static void run_on_stats(void *user, const struct stats_interval *s, enum stats_
 
     sbuf_reset(&o->line);
     if (total != NULL) {
-        stats_render_summary(&o->line, total, (double)(total->t1_ns - total->t0_ns) / 1e9);
+        double secs = (double)(total->t1_ns - total->t0_ns) / 1e9;
+        stats_render_summary(&o->line, total, secs);
+        if (total->nnodes > 1)
+            stats_render_nodes(&o->line, total, secs, o->nodes);
         fwrite(o->line.buf, 1, o->line.len, stdout);
         printf("verdict: %s%s%s\n", stats_verdict_name(v), reason[0] ? " - " : "", reason);
         fflush(stdout);
@@ -126,7 +130,8 @@ static void run_usage(FILE *f)
         "  --presign-ahead S          keep S seconds of the peak rate pre-signed (default 5)\n"
         "  --expire S                 transaction expiration after head time (default automatic)\n"
         "output:\n"
-        "  --stats-json FILE          per-second JSON lines (appended, flushed per line)\n"
+        "  --stats-json FILE          per-second JSON lines (appended, flushed per line),\n"
+        "                             with a \"nodes\" array: the figures per target node\n"
         "  --quiet                    no per-second line on stdout\n"
         "Fees come from the node (get_required_fees). Ctrl-C ends the schedule and drains;\n"
         "a second Ctrl-C stops draining.\n",
@@ -360,6 +365,7 @@ int cmd_run(int argc, char **argv)
         goto cleanup;
     }
     out.t0 = timefmt_mono_ns();
+    out.nodes = cfg.nodes;
     if (engine_run(e, err) < 0) {
         fprintf(stderr, "beacon run: %s\n", err);
         goto cleanup;

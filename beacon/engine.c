@@ -329,6 +329,7 @@ static void engine_second(struct engine *e, uint64_t now)
     e->cur.c.dropped = rcnt.dropped - e->reported.dropped;
     e->reported = rcnt;
     e->cur.t1_ns = now;
+    e->cur.nnodes = (uint32_t)e->cfg.nnodes;
     e->cur.g.pool_level = pool_level(e->pool);
     e->cur.g.in_flight = send_in_flight(e);
     e->cur.g.target_rate = ratectl_rate_at(e->rc, now - e->t0);

@@ -175,7 +175,8 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         ratectl_on_sent(e->rc, first + i, now - e->t0);
         e->cur.c.sent++;
         e->cur.c.sent_ops += it->nops;
-        tracker_note_sent(e->tracker, it->txid, it->expiration, it->nops, slot->due_ns);
+        e->cur.node[c->node].sent++;
+        tracker_note_sent(e->tracker, it->txid, it->expiration, it->nops, slot->due_ns, c->node);
     }
 }
 
@@ -217,8 +218,9 @@ static void send_on_message(void *user, struct wsc_conn *wc, const char *msg, si
     struct send_conn *c = wsc_conn_tag(wc);
     struct engine *e = user;
     struct send_slot *slot;
+    struct stats_node *pn;
     struct reply r;
-    uint64_t now;
+    uint64_t now, ack;
 
     if (reply_parse(&r, msg, len, NULL) < 0 || !r.has_id)
         return; /* notices are the tracker's business; junk is ignored */
@@ -231,13 +233,20 @@ static void send_on_message(void *user, struct wsc_conn *wc, const char *msg, si
     if (slot->id != r.id)
         return; /* already timed out */
     now = timefmt_mono_ns();
-    hist_record(&e->cur.ack, now > slot->due_ns ? now - slot->due_ns : 0);
+    ack = now > slot->due_ns ? now - slot->due_ns : 0;
+    hist_record(&e->cur.ack, ack);
+    pn = &e->cur.node[c->node];
+    pn->ack_sum_ns += ack;
+    if (ack > pn->ack_max_ns)
+        pn->ack_max_ns = ack;
     if (r.kind == REPLY_RESULT) {
         e->cur.c.accepted++;
         e->cur.c.accepted_ops += slot->nops;
+        pn->accepted++;
     } else {
         enum stats_reject why = reply_classify(r.code, r.name, r.message);
         e->cur.c.rejected[why]++;
+        pn->rejected++;
         tracker_note_rejected(e->tracker, slot->txid);
         /* The first rejection of each kind is worth a log line: it says
          * what the node objects to in its own words. */
@@ -278,10 +287,12 @@ static void send_on_close(void *user, struct wsc_conn *wc, const char *reason)
     }
     c->open = false;
     e->cur.c.conn_errors++;
+    e->cur.node[c->node].conn_errors++;
     /* Whatever was in flight has no known outcome: count it as timed out. */
     for (uint32_t i = 0; i < e->cfg.window && c->in_flight > 0; i++)
         if (c->slots[i].id != 0) {
             e->cur.c.timeouts++;
+            e->cur.node[c->node].timeouts++;
             send_done(e, c, &c->slots[i]);
         }
 }
@@ -304,6 +315,7 @@ void send_expire(struct engine *e, uint64_t now)
         for (uint32_t i = 0; i < e->cfg.window && c->in_flight > 0; i++)
             if (c->slots[i].id != 0 && now - c->slots[i].sent_ns > e->cfg.ack_timeout_ns) {
                 e->cur.c.timeouts++;
+                e->cur.node[c->node].timeouts++;
                 send_done(e, c, &c->slots[i]);
                 expired = true;
             }

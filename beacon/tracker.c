@@ -35,7 +35,8 @@ struct tracker_note {
     uint8_t txid[TX_ID_LEN];
     uint32_t expiration;
     uint16_t nops;
-    uint16_t rejected;
+    uint8_t rejected;
+    uint8_t node;      /* index of the node it was sent to */
     uint64_t due_ns;
 };
 
@@ -215,6 +216,19 @@ static void tracker_on_block_id(struct tracker_link *l, const uint8_t id[TX_BLOC
 /* Counts a block's transactions and recognises ours. */
 static void tracker_apply_notes(struct tracker *t);
 
+/* Counts one of our transactions seen in a block, also for the node it was
+ * sent to. */
+static void tracker_confirmed(struct stats_interval *s, uint32_t nops, uint32_t node)
+{
+    s->c.confirmed++;
+    s->c.confirmed_ops += nops;
+    if (node < STATS_MAX_NODES) {
+        s->node[node].confirmed++;
+        if (node >= s->nnodes)
+            s->nnodes = node + 1;
+    }
+}
+
 static void tracker_on_block(struct tracker_link *l, const struct jv *block, uint32_t num)
 {
     struct tracker *t = l->t;
@@ -231,7 +245,7 @@ static void tracker_on_block(struct tracker_link *l, const struct jv *block, uin
     for (size_t i = 0; i < jv_len(txs); i++) {
         uint8_t id[TX_ID_LEN];
         uint64_t due;
-        uint32_t nops;
+        uint32_t aux; /* nops | node << 16 */
         long n;
         size_t need;
 
@@ -253,10 +267,9 @@ static void tracker_on_block(struct tracker_link *l, const struct jv *block, uin
         tx_id(id, t->packed, (size_t)n);
         /* Remembered for a few seconds, in case its note is still on its way. */
         txmap_put(t->seen, id, timefmt_wall_secs() + TRACKER_SEEN_S, now, 0);
-        if (txmap_get(t->map, id, &due, &nops)) {
+        if (txmap_get(t->map, id, &due, &aux)) {
             txmap_remove(t->map, id);
-            t->local.c.confirmed++;
-            t->local.c.confirmed_ops += nops;
+            tracker_confirmed(&t->local, aux & 0xffff, aux >> 16);
             hist_record(&t->local.inclusion, now > due ? now - due : 0);
         }
     }
@@ -382,11 +395,11 @@ static void tracker_apply_notes(struct tracker *t)
                 stats_init(&t->local);
                 late = true;
             }
-            t->local.c.confirmed++;
-            t->local.c.confirmed_ops += note->nops;
+            tracker_confirmed(&t->local, note->nops, note->node);
             hist_record(&t->local.inclusion, seen_at > note->due_ns ? seen_at - note->due_ns : 0);
         } else {
-            txmap_put(t->map, note->txid, note->expiration, note->due_ns, note->nops);
+            txmap_put(t->map, note->txid, note->expiration, note->due_ns,
+                      note->nops | (uint32_t)note->node << 16);
         }
     }
     atomic_store(&t->unconfirmed, txmap_size(t->map));
@@ -493,7 +506,7 @@ void tracker_free(struct tracker *t)
 }
 
 static void tracker_note(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
-                         uint16_t nops, uint64_t due_ns, uint16_t rejected)
+                         uint16_t nops, uint64_t due_ns, uint8_t rejected, unsigned node)
 {
     if (t->pn == t->pcap) {
         size_t cap = t->pcap ? t->pcap * 2 : 4096;
@@ -508,18 +521,19 @@ static void tracker_note(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint3
     n->expiration = expiration;
     n->nops = nops;
     n->rejected = rejected;
+    n->node = (uint8_t)node;
     n->due_ns = due_ns;
 }
 
 void tracker_note_sent(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
-                       uint16_t nops, uint64_t due_ns)
+                       uint16_t nops, uint64_t due_ns, unsigned node)
 {
-    tracker_note(t, txid, expiration, nops, due_ns, 0);
+    tracker_note(t, txid, expiration, nops, due_ns, 0, node);
 }
 
 void tracker_note_rejected(struct tracker *t, const uint8_t txid[TX_ID_LEN])
 {
-    tracker_note(t, txid, 0, 0, 0, 1);
+    tracker_note(t, txid, 0, 0, 0, 1, 0);
 }
 
 void tracker_flush(struct tracker *t)

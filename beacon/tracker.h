@@ -37,9 +37,11 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err);
 /* Stops, joins, frees; NULL is a no-op. */
 void tracker_free(struct tracker *t);
 
-/* Network thread: a transaction was sent (due at due_ns, monotonic). */
+/* Network thread: a transaction was sent (due at due_ns, monotonic) to
+ * node number node (< STATS_MAX_NODES; confirmations are counted per node
+ * in the interval's node[] as well). */
 void tracker_note_sent(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
-                       uint16_t nops, uint64_t due_ns);
+                       uint16_t nops, uint64_t due_ns, unsigned node);
 /* Network thread: the node rejected it; it will not be counted as lost. */
 void tracker_note_rejected(struct tracker *t, const uint8_t txid[TX_ID_LEN]);
 /* Network thread: hands buffered notes to the tracker thread (call often,

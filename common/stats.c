@@ -48,6 +48,8 @@ void stats_init(struct stats_interval *s)
     hist_init(&s->ack);
     hist_init(&s->inclusion);
     hist_init(&s->lateness);
+    s->nnodes = 0;
+    memset(s->node, 0, sizeof s->node);
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
@@ -99,9 +101,30 @@ static void combine_gauges(struct stats_gauges *d, const struct stats_gauges *s)
     d->cores = d->cores > s->cores ? d->cores : s->cores;
 }
 
+static void add_nodes(struct stats_interval *d, const struct stats_interval *s)
+{
+    uint32_t n = s->nnodes < STATS_MAX_NODES ? s->nnodes : STATS_MAX_NODES;
+
+    for (uint32_t i = 0; i < n; i++) {
+        struct stats_node *a = &d->node[i];
+        const struct stats_node *b = &s->node[i];
+        a->sent += b->sent;
+        a->accepted += b->accepted;
+        a->rejected += b->rejected;
+        a->timeouts += b->timeouts;
+        a->conn_errors += b->conn_errors;
+        a->confirmed += b->confirmed;
+        a->ack_sum_ns += b->ack_sum_ns;
+        a->ack_max_ns = max_u64(a->ack_max_ns, b->ack_max_ns);
+    }
+    if (n > d->nnodes)
+        d->nnodes = n;
+}
+
 void stats_merge(struct stats_interval *dst, const struct stats_interval *src)
 {
     add_counters(&dst->c, &src->c);
+    add_nodes(dst, src);
     hist_merge(&dst->ack, &src->ack);
     hist_merge(&dst->inclusion, &src->inclusion);
     hist_merge(&dst->lateness, &src->lateness);
@@ -420,6 +443,29 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
     kv_hist(out, "ack_ms", &s->ack);
     kv_hist(out, "inclusion_ms", &s->inclusion);
     kv_hist(out, "lateness_ms", &s->lateness);
+    if (s->nnodes > 0) {
+        key(out, "nodes");
+        for (uint32_t i = 0; i < s->nnodes && i < STATS_MAX_NODES; i++) {
+            const struct stats_node *n = &s->node[i];
+            uint64_t answered = n->accepted + n->rejected;
+            sbuf_adds(out, i == 0 ? "[{\"sent\":" : ",{\"sent\":");
+            sbuf_add_u64(out, n->sent);
+            kv_u64(out, "accepted", n->accepted);
+            kv_u64(out, "rejected", n->rejected);
+            kv_u64(out, "timeouts", n->timeouts);
+            kv_u64(out, "conn_errors", n->conn_errors);
+            kv_u64(out, "confirmed", n->confirmed);
+            key(out, "ack_mean_ms");
+            if (answered > 0)
+                add_ms(out, n->ack_sum_ns / answered);
+            else
+                sbuf_adds(out, "null");
+            key(out, "ack_max_ms");
+            add_ms(out, n->ack_max_ns);
+            sbuf_addc(out, '}');
+        }
+        sbuf_addc(out, ']');
+    }
     kv_str(out, "verdict", verdict);
     kv_str(out, "reason", reason);
     sbuf_addc(out, '}');
@@ -496,4 +542,35 @@ void stats_render_summary(struct sbuf *out, const struct stats_interval *total, 
               g->head_block, g->irreversible_block, g->pool_level, g->cpu_proc_all_pct,
               (unsigned)g->cores, g->cpu_proc_pct, g->cpu_host_pct,
               (double)g->rss_bytes / (1024.0 * 1024.0));
+}
+
+void stats_render_nodes(struct sbuf *out, const struct stats_interval *total, double seconds,
+                        const char *const *names)
+{
+    if (total->nnodes == 0)
+        return;
+    if (!isfinite(seconds) || seconds < 0)
+        seconds = 0;
+    sbuf_adds(out, "  per node (sent / accepted / rejected / timeouts / connection errors / "
+              "confirmed, ack mean and max):\n");
+    for (uint32_t i = 0; i < total->nnodes && i < STATS_MAX_NODES; i++) {
+        const struct stats_node *n = &total->node[i];
+        uint64_t answered = n->accepted + n->rejected;
+        if (names != NULL)
+            sbuf_addf(out, "    %s\n      ", names[i]);
+        else
+            sbuf_addf(out, "    node %u: ", (unsigned)i + 1);
+        sbuf_addf(out, "%" PRIu64 " (%.1f tx/s) / %" PRIu64 " / %" PRIu64 " / %" PRIu64
+                  " / %" PRIu64 " / %" PRIu64 " (%.1f tx/s), ack ",
+                  n->sent, per_s(n->sent, seconds), n->accepted, n->rejected, n->timeouts,
+                  n->conn_errors, n->confirmed, per_s(n->confirmed, seconds));
+        if (answered > 0) {
+            add_ms(out, n->ack_sum_ns / answered);
+            sbuf_adds(out, " ms, max ");
+            add_ms(out, n->ack_max_ns);
+            sbuf_adds(out, " ms\n");
+        } else {
+            sbuf_adds(out, "- (no answers)\n");
+        }
+    }
 }

@@ -80,6 +80,23 @@ struct stats_gauges {
     uint32_t cores;            /* cores the process may run on */
 };
 
+/* Nodes a beacon sends to, at most (engine and proto use the same bound). */
+#define STATS_MAX_NODES 64
+
+/* One target node's part of an interval: the broadcasts the beacon wrote to
+ * that node and what became of them. Indexed by the node's position in the
+ * beacon's node list (the overseer gives every beacon the same list). */
+struct stats_node {
+    uint64_t sent;
+    uint64_t accepted;
+    uint64_t rejected;     /* every category */
+    uint64_t timeouts;     /* includes requests lost with a connection */
+    uint64_t conn_errors;
+    uint64_t confirmed;    /* sent to this node and seen in a block */
+    uint64_t ack_sum_ns;   /* answered requests (accepted + rejected): due -> answer */
+    uint64_t ack_max_ns;
+};
+
 enum stats_verdict {
     STATS_OK = 0,           /* keeping the schedule, network keeping up */
     STATS_BEACON_BOUND = 1, /* this beacon cannot keep its schedule */
@@ -95,10 +112,12 @@ struct stats_interval {
     struct hist ack;        /* broadcast -> node answer, ns, from the DUE time */
     struct hist inclusion;  /* due time -> seen in a block, ns */
     struct hist lateness;   /* actual send - due, ns */
+    uint32_t nnodes;        /* node[0..nnodes) are meaningful (0: no breakdown) */
+    struct stats_node node[STATS_MAX_NODES];
 };
 
 /* Initialises (or empties) an interval: seq 0, no bounds, zero counters and
- * gauges, empty histograms. */
+ * gauges, empty histograms, no per-node breakdown. */
 void stats_init(struct stats_interval *s);
 
 /* dst += src. Counters and histograms always add exactly. Bounds: t0 is the
@@ -113,7 +132,9 @@ void stats_init(struct stats_interval *s);
  *  - src->seq > dst->seq: src is a LATER interval (run totals): the gauges
  *    become src's, and seq becomes src->seq.
  *  - src->seq < dst->seq: src is older; dst keeps its gauges and seq.
- * Merging into a freshly initialised dst (seq 0) thus copies src. */
+ * Merging into a freshly initialised dst (seq 0) thus copies src.
+ * Per-node parts add node by node (ack_max_ns takes the larger); nnodes
+ * becomes the larger of the two. */
 void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
 
 /* Thresholds of the verdict. */
@@ -183,7 +204,9 @@ void stats_render_line(struct sbuf *out, const struct stats_interval *s, double 
  * target_rate, cpu (% of one core), cpu_all (% of usable cores), cpu_host,
  * rss_bytes, cores, ack_ms / inclusion_ms / lateness_ms {n, p50, p90, p99,
  * max} (ms with 3 decimals, rounded up to the microsecond so a percentile is
- * never understated), verdict, reason. verdict and reason may be NULL
+ * never understated), verdict, reason; and, when s->nnodes > 0, nodes: an
+ * array with one object per node {sent, accepted, rejected, timeouts,
+ * conn_errors, confirmed, ack_mean_ms, ack_max_ms} in node order. verdict and reason may be NULL
  * (rendered as null). Non-finite numbers are rendered as null. */
 void stats_render_json(struct sbuf *out, const struct stats_interval *s, double elapsed_s,
                        const char *verdict, const char *reason);
@@ -193,5 +216,12 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
  * category, latency percentiles, and the final gauges. Ends with a
  * newline. */
 void stats_render_summary(struct sbuf *out, const struct stats_interval *total, double seconds);
+
+/* Appends the per-node part of a summary: one line per node (names[i] names
+ * node i; names may be NULL, then nodes are numbered from 1) with sent,
+ * accepted, rejected, timeouts, connection errors, confirmed and the mean
+ * and maximum ack. Nothing when total->nnodes is 0. Ends with a newline. */
+void stats_render_nodes(struct sbuf *out, const struct stats_interval *total, double seconds,
+                        const char *const *names);
 
 #endif

@@ -24,7 +24,8 @@ struct csvout {
     struct sbuf row; /* reused: allocates only while rows grow */
 };
 
-static const char *const file_names[] = {"timeseries.csv", "beacons.csv", "summary.csv"};
+static const char *const file_names[] = {"timeseries.csv", "beacons.csv", "summary.csv",
+                                         "nodes.csv"};
 
 /* ---- fields ---- */
 
@@ -282,6 +283,39 @@ static void summary_cols(struct em *e, const struct stats_interval *w,
     col_str(e, "note", x->note);
 }
 
+static void node_cols(struct em *e, const struct stats_interval *s, uint32_t node,
+                      const struct csvout_row *r)
+{
+    const struct stats_node *n = &s->node[node < STATS_MAX_NODES ? node : 0];
+    uint64_t answered = n->accepted + n->rejected;
+
+    col_num(e, "t_s", r->t_s);
+    col_num(e, "interval_s", e->secs);
+    col_u64(e, "wall_unix_ms", s->wall_ms);
+    col_str(e, "phase", r->phase);
+    col_u64(e, "node", (uint64_t)node + 1);
+    col_str(e, "url", r->node_url);
+    col_u64(e, "beacons", r->beacons);
+    col_rate(e, "sent_tps", n->sent);
+    col_rate(e, "accepted_tps", n->accepted);
+    col_rate(e, "rejected_tps", n->rejected);
+    col_rate(e, "timeouts_tps", n->timeouts);
+    col_rate(e, "conn_errors_ps", n->conn_errors);
+    col_rate(e, "confirmed_tps", n->confirmed);
+    sep(e);
+    if (e->header)
+        sbuf_adds(e->b, "ack_mean_ms");
+    else if (answered > 0)
+        put_ms(e->b, n->ack_sum_ns / answered);
+    sep(e);
+    if (e->header)
+        sbuf_adds(e->b, "ack_max_ms");
+    else if (answered > 0)
+        put_ms(e->b, n->ack_max_ns);
+    col_pct(e, "sent_share_pct", e->header || s->c.sent == 0
+                                     ? NAN : 100.0 * (double)n->sent / (double)s->c.sent);
+}
+
 /* Header mode reads no values; a zero interval stands in for them. */
 static const struct stats_interval no_interval;
 static const struct csvout_row no_row;
@@ -300,6 +334,9 @@ void csvout_header(enum csvout_kind kind, struct sbuf *out)
         break;
     case CSVOUT_SUMMARY:
         summary_cols(&e, &no_interval, &no_summary);
+        break;
+    case CSVOUT_NODES:
+        node_cols(&e, &no_interval, 0, &no_row);
         break;
     }
 }
@@ -324,7 +361,7 @@ struct csvout *csvout_open(const char *dir, enum csvout_kind kind, bool overwrit
     size_t len;
     int fd;
 
-    if ((unsigned)kind > CSVOUT_SUMMARY) {
+    if ((unsigned)kind > CSVOUT_NODES) {
         err_set(err, "csvout: unknown file kind %d", (int)kind);
         return NULL;
     }
@@ -429,6 +466,19 @@ int csvout_beacon(struct csvout *o, const struct stats_interval *s, const struct
     if (begin(o, CSVOUT_BEACONS, &e, secs_or_one(r->interval_s), err) < 0)
         return -1;
     beacon_cols(&e, s, r);
+    return write_row(o, err);
+}
+
+int csvout_node(struct csvout *o, const struct stats_interval *s, uint32_t node,
+                const struct csvout_row *r, char *err)
+{
+    struct em e;
+
+    if (node >= STATS_MAX_NODES)
+        return err_set(err, "%s: node %u out of range", o->path, (unsigned)node + 1);
+    if (begin(o, CSVOUT_NODES, &e, secs_or_one(r->interval_s), err) < 0)
+        return -1;
+    node_cols(&e, s, node, r);
     return write_row(o, err);
 }
 

@@ -4,7 +4,9 @@
  *    merged), csvout_timeseries;
  *  - beacons.csv: the same per beacon per second, csvout_beacon;
  *  - summary.csv: one row per phase over its steady-state window,
- *    csvout_summary.
+ *    csvout_summary;
+ *  - nodes.csv: per target node per second (the beacons' per-node parts
+ *    merged), csvout_node.
  * Each file starts with a header row; names carry their unit (_s, _ms,
  * _tps = transactions per second, _ops_ps = operations per second, _ps =
  * events per second, _tx = transactions, _pct). The column lists are fixed
@@ -32,6 +34,7 @@ enum csvout_kind {
     CSVOUT_TIMESERIES, /* timeseries.csv */
     CSVOUT_BEACONS,    /* beacons.csv */
     CSVOUT_SUMMARY,    /* summary.csv */
+    CSVOUT_NODES,      /* nodes.csv */
 };
 
 /* What a per-second row needs besides the interval. */
@@ -50,6 +53,9 @@ struct csvout_row {
     /* beacons.csv: */
     const char *beacon_id; /* (NULL: empty) */
     const char *host;      /* (NULL: empty) */
+    /* nodes.csv: */
+    const char *node_url;  /* (NULL: empty) */
+    uint32_t beacons;      /* beacons whose intervals were merged */
 };
 
 /* What a summary row needs besides the merged steady-state window. */
@@ -93,6 +99,16 @@ int csvout_timeseries(struct csvout *o, const struct stats_interval *s,
 /* Appends one row to beacons.csv: s is one beacon's interval. */
 int csvout_beacon(struct csvout *o, const struct stats_interval *s, const struct csvout_row *r,
                   char *err);
+
+/* Appends one row to nodes.csv for node number node (0-based; written
+ * 1-based) of s, the merged interval of every beacon (s->node[node]); r
+ * gives time, phase, node_url and beacons. Columns: t_s, interval_s,
+ * wall_unix_ms, phase, node, url, beacons, sent_tps, accepted_tps,
+ * rejected_tps, timeouts_tps, conn_errors_ps, confirmed_tps, ack_mean_ms
+ * (empty without answers), ack_max_ms, sent_share_pct (of everything
+ * sent in the interval). */
+int csvout_node(struct csvout *o, const struct stats_interval *s, uint32_t node,
+                const struct csvout_row *r, char *err);
 
 /* Appends one row to summary.csv: w is the merge of the phase's intervals
  * inside its steady-state window (counters and histograms over the whole

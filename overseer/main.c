@@ -50,7 +50,7 @@ static void run_usage(FILE *f)
           "Waits for the beacons, then runs each phase on all of them together: configure,\n"
           "pre-sign, start at one moment (offsets corrected by round-trip time), aggregate every\n"
           "second, stop. Results are written as they arrive to DIR: timeseries.csv,\n"
-          "beacons.csv, summary.csv, events.log, manifest.json.\n"
+          "beacons.csv, nodes.csv (per target node), summary.csv, events.log, manifest.json.\n"
           "\n"
           "  --out DIR             results directory (default out/<scenario>-<time>); must not\n"
           "                        hold results already\n"
@@ -240,8 +240,9 @@ static int cmd_report(int argc, char **argv)
         bool help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
         fputs("usage: overseer report DIR\n"
               "Writes DIR/report.html from the results of `overseer run` in DIR (timeseries.csv,\n"
-              "beacons.csv, summary.csv, manifest.json, events.log, devnode logs): one page that\n"
-              "opens offline, with plots over time, the summary per phase and the run manifest.\n"
+              "beacons.csv, nodes.csv, summary.csv, manifest.json, events.log, devnode logs): one\n"
+              "page that opens offline, with plots over time, the summary per phase and the run\n"
+              "manifest.\n"
               "summary.csv is kept as the run wrote it (regenerated only when missing).\n",
               help ? stdout : stderr);
         return help ? 0 : 2;

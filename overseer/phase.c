@@ -245,6 +245,12 @@ static void phase_rows(struct run *r, const struct phase_spec *spec, struct phas
         };
         if (csvout_timeseries(r->ts, &row->s, &cr, err) < 0)
             run_log(r, "%s", err);
+        cr.beacons = row->beacons;
+        for (uint32_t k = 0; k < row->s.nnodes && k < r->nnodes; k++) {
+            cr.node_url = r->nodes[k];
+            if (csvout_node(r->nodes_csv, &row->s, k, &cr, err) < 0)
+                run_log(r, "%s", err);
+        }
         /* The steady-state window: whole seconds inside [warmup, end - cooldown]. */
         if (row->second > w0 && row->second <= w1 + 1e-9) {
             struct stats_interval part = row->s;
@@ -292,6 +298,24 @@ void phase_on_stats(struct run *r, struct sess_beacon *b, const struct proto_sta
         run_log(r, "%s", err);
     agg_add(r->agg, i, st->second, &st->s, (enum stats_verdict)st->verdict, st->reason,
             timefmt_mono_ns());
+}
+
+/* One line per target node with the phase's totals: where the load went
+ * and what each node made of it (nodes.csv has them per second). */
+static void phase_log_nodes(struct run *r, const struct stats_interval *t)
+{
+    for (uint32_t k = 0; k < t->nnodes && k < r->nnodes; k++) {
+        const struct stats_node *n = &t->node[k];
+        uint64_t answered = n->accepted + n->rejected;
+        run_log(r, "  node %u %s: sent %llu (%.1f%%), accepted %llu, rejected %llu, "
+                "timeouts %llu, connection errors %llu, confirmed %llu, ack mean %.3f ms",
+                (unsigned)k + 1, r->nodes[k], (unsigned long long)n->sent,
+                t->c.sent ? 100.0 * (double)n->sent / (double)t->c.sent : 0.0,
+                (unsigned long long)n->accepted, (unsigned long long)n->rejected,
+                (unsigned long long)n->timeouts, (unsigned long long)n->conn_errors,
+                (unsigned long long)n->confirmed,
+                answered ? (double)(n->ack_sum_ns / answered) / 1e6 : 0.0);
+    }
 }
 
 int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result *res,
@@ -419,6 +443,7 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     if (agg_late_intervals(r->agg) > 0)
         run_log(r, "%llu interval(s) arrived after their second was written; they are in the "
                 "totals", (unsigned long long)agg_late_intervals(r->agg));
+    phase_log_nodes(r, &res->total);
     sx.phase = spec->name;
     sx.kind = scenario_phase_kind_name(spec->p->kind);
     sx.phase_start_s = res->start_s;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "csvout.h"
 #include "err.h"
@@ -419,6 +420,7 @@ static int write_file(const char *dir, const struct sbuf *page, char *err)
 int report_write(const char *dir, char *err)
 {
     struct rep r = {.dir = dir};
+    char path[4200];
     struct sbuf page;
     struct stat st;
     int rc = -1;
@@ -437,6 +439,13 @@ int report_write(const char *dir, char *err)
         load_summary(&r, err) < 0 || load_nodes(&r, err) < 0)
         goto done;
     load_events(&r);
+    /* nodes.csv: results written before it existed have none. */
+    snprintf(path, sizeof path, "%s/nodes.csv", dir);
+    if (access(path, F_OK) == 0) {
+        if (load_csv(&r.nd, dir, "nodes.csv", err) < 0)
+            goto done;
+        r.have_nd = true;
+    }
     if (report_page(&r, &page, err) < 0)
         goto done;
     if (page.overflow) {
@@ -449,6 +458,7 @@ done:
     rcsv_free(&r.ts);
     rcsv_free(&r.bc);
     rcsv_free(&r.sum);
+    rcsv_free(&r.nd);
     jv_free(r.man);
     free(r.man_text);
     for (size_t i = 0; i < r.nnodes; i++) {

@@ -2,7 +2,8 @@
  * directory written by `overseer run`.
  *
  * Reads DIR/timeseries.csv, beacons.csv, summary.csv, manifest.json, and
- * (when present) events.log and the devnode-N.log files of a --local run,
+ * (when present) nodes.csv, events.log and the devnode-N.log files of a
+ * --local run,
  * and writes DIR/report.html: one self-contained page (no scripts, no
  * external fonts, styles or images; plots are inline SVG) that opens
  * offline. The page depends only on those files, so writing it again gives

@@ -110,6 +110,8 @@ struct rep_node {
 struct rep {
     const char *dir;
     struct rcsv ts, bc, sum;
+    struct rcsv nd;         /* nodes.csv (loaded when have_nd) */
+    bool have_nd;
     bool sum_regenerated;
     char *man_text;
     struct jv *man;

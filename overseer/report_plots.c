@@ -342,6 +342,101 @@ done:
     return rc;
 }
 
+/* One target node's columns from nodes.csv. */
+struct target_line {
+    unsigned node;          /* 1-based, as in the file */
+    const char *url;
+    size_t n;
+    double *x, *acc, *conf, *fail;
+    bool any_fail;
+};
+
+/* Every target node as the beacons saw it (nodes.csv, remote nodes too):
+ * what it accepted, what of that reached a block, and what failed there. */
+static int plot_targets(struct ctx *c, char *err)
+{
+    struct rcsv *nd = &c->r->nd;
+    int uc = rcsv_find(nd, "url");
+    const double *t = rcsv_column(nd, "t_s", err), *node = rcsv_column(nd, "node", err),
+                 *acc = rcsv_column(nd, "accepted_tps", err),
+                 *conf = rcsv_column(nd, "confirmed_tps", err),
+                 *rej = rcsv_column(nd, "rejected_tps", err),
+                 *tmo = rcsv_column(nd, "timeouts_tps", err);
+    struct target_line *g = NULL;
+    struct rplot_series s[NSERIES];
+    char label[NSERIES][200];
+    size_t ng = 0, n = 0;
+    int rc = -1;
+
+    if (t == NULL || node == NULL || acc == NULL || conf == NULL || rej == NULL || tmo == NULL)
+        return -1;
+    if (uc < 0)
+        return err_set(err, "%s: no column \"url\"", nd->path);
+    g = calloc(nd->nrows ? nd->nrows : 1, sizeof *g);
+    if (g == NULL)
+        return err_set(err, "out of memory");
+    /* Two passes: count each node's rows, then fill its arrays. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < ng; k++)
+            g[k].n = 0;
+        for (size_t r = 0; r < nd->nrows; r++) {
+            size_t k = 0;
+            if (!(node[r] >= 1))
+                continue;
+            while (k < ng && g[k].node != (unsigned)node[r])
+                k++;
+            if (k == ng)
+                g[ng++] = (struct target_line){.node = (unsigned)node[r], .url = rcsv_cell(nd, r, uc)};
+            if (pass == 1) {
+                double f = (isnan(rej[r]) ? 0 : rej[r]) + (isnan(tmo[r]) ? 0 : tmo[r]);
+                g[k].x[g[k].n] = t[r];
+                g[k].acc[g[k].n] = acc[r];
+                g[k].conf[g[k].n] = conf[r];
+                g[k].fail[g[k].n] = f;
+                g[k].any_fail |= f > 0;
+            }
+            g[k].n++;
+        }
+        for (size_t k = 0; pass == 0 && k < ng; k++)
+            if ((g[k].x = malloc(g[k].n * sizeof(double))) == NULL ||
+                (g[k].acc = malloc(g[k].n * sizeof(double))) == NULL ||
+                (g[k].conf = malloc(g[k].n * sizeof(double))) == NULL ||
+                (g[k].fail = malloc(g[k].n * sizeof(double))) == NULL) {
+                err_set(err, "out of memory");
+                goto done;
+            }
+    }
+    for (size_t k = 0; k < ng && n + 3 <= NSERIES; k++) {
+        snprintf(label[n], sizeof label[n], "node %u accepted (%.150s)", g[k].node, g[k].url);
+        s[n++] = (struct rplot_series){label[n - 1], g[k].x, g[k].acc, g[k].n, PALETTE(k),
+                                       RPLOT_SOLID, 2, true};
+        snprintf(label[n], sizeof label[n], "node %u confirmed", g[k].node);
+        s[n++] = (struct rplot_series){label[n - 1], g[k].x, g[k].conf, g[k].n, PALETTE(k),
+                                       RPLOT_DASHED, 1.5, true};
+        if (g[k].any_fail) {
+            snprintf(label[n], sizeof label[n], "node %u rejected + timed out", g[k].node);
+            s[n++] = (struct rplot_series){label[n - 1], g[k].x, g[k].fail, g[k].n, PALETTE(k),
+                                           RPLOT_DOTTED, 2, true};
+        }
+    }
+    struct rplot p = {.id = "targets", .title = "Per node, as the beacons saw it",
+                      .ylabel = "transactions per second", .series = s, .nseries = n};
+    figure(c, &p, "For each target node, summed over the beacons (nodes.csv): broadcasts it "
+           "accepted, those of them later seen in a block (dashed), and rejections plus "
+           "timeouts (dotted, when there were any). A node that accepts but confirms less than "
+           "the others does not pass transactions on.");
+    rc = 0;
+done:
+    for (size_t k = 0; k < ng; k++) {
+        free(g[k].x);
+        free(g[k].acc);
+        free(g[k].conf);
+        free(g[k].fail);
+    }
+    free(g);
+    return rc;
+}
+
 /* A devnode's applied transactions per second of block time: over the
  * last w seconds (not across a pause), the transactions applied divided by
  * the blocks made times the block interval. Per second of wall time they
@@ -373,10 +468,11 @@ static int plot_nodes(struct ctx *c, char *err)
     int rc = -1;
 
     if (r->nnodes == 0) {
-        sbuf_adds(c->out, "<figure id=\"fig-nodes\"><h3>Per-node load</h3><p class=\"note\">No "
-                  "per-node data for remote nodes: the nodes' own per-second figures are in "
-                  "the devnode logs of --local runs only; the plots above are what the beacons "
-                  "measured.</p></figure>\n");
+        sbuf_adds(c->out, "<figure id=\"fig-nodes\"><h3>Per-node load (the nodes' own "
+                  "figures)</h3><p class=\"note\">No node-side data for remote nodes: the "
+                  "nodes' own per-second figures (applied in blocks, pending) are in the "
+                  "devnode logs of --local runs only; the per-node plot above is what the "
+                  "beacons measured.</p></figure>\n");
         return 0;
     }
     if (!rep_jnum(jv_get(jv_get(r->man, "chain"), "block_interval"), &bi) || !(bi >= 1))
@@ -469,6 +565,12 @@ int report_plots(struct rep *r, struct sbuf *out, char *err)
                   "second was measured.</p>\n");
     if (plot_rates(&c, err) < 0 || plot_latency(&c, err) < 0 || plot_failures(&c, err) < 0 ||
         plot_cpu(&c, err) < 0)
+        goto done;
+    if (!r->have_nd)
+        sbuf_adds(out, "<figure id=\"fig-targets\"><h3>Per node, as the beacons saw it</h3>"
+                  "<p class=\"note\">No nodes.csv in this directory (results written before "
+                  "per-node figures existed).</p></figure>\n");
+    else if (plot_targets(&c, err) < 0)
         goto done;
     if (plot_nodes(&c, err) < 0 || plot_backlog(&c, err) < 0)
         goto done;

@@ -376,7 +376,8 @@ int run_main(const struct run_config *cfg, char *err)
         goto cleanup;
     if ((r->ts = csvout_open(r->out, CSVOUT_TIMESERIES, false, err)) == NULL ||
         (r->bc = csvout_open(r->out, CSVOUT_BEACONS, false, err)) == NULL ||
-        (r->sum = csvout_open(r->out, CSVOUT_SUMMARY, false, err)) == NULL)
+        (r->sum = csvout_open(r->out, CSVOUT_SUMMARY, false, err)) == NULL ||
+        (r->nodes_csv = csvout_open(r->out, CSVOUT_NODES, false, err)) == NULL)
         goto cleanup;
     snprintf(path, sizeof path, "%s/events.log", r->out);
     r->events = fopen(path, "a");
@@ -454,6 +455,7 @@ cleanup:
         csvout_close(r->ts, NULL);
         csvout_close(r->bc, NULL);
         csvout_close(r->sum, NULL);
+        csvout_close(r->nodes_csv, NULL);
         if (results) {
             /* The report is a view of the results: its failure fails nothing.
              * Logged first, so that the page shows the events.log that

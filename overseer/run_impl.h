@@ -32,7 +32,7 @@ struct run {
     bool follow_all;           /* local devnodes do not relay: follow every one */
     char *keys_text;           /* the scenario's account key file (secret; wiped) */
     size_t keys_len;
-    struct csvout *ts, *bc, *sum;
+    struct csvout *ts, *bc, *sum, *nodes_csv;
     FILE *events;
     uint64_t t0;               /* run start, monotonic */
     unsigned nbeacons;         /* beacons the run needs */

@@ -155,6 +155,16 @@ static const struct proto_field gauges_f[] = {
     F("rss_bytes", K_U64, struct stats_gauges, rss_bytes),
     F("cores", K_U32, struct stats_gauges, cores),
 };
+static const struct proto_field node_f[] = {
+    F("sent", K_U64, struct stats_node, sent),
+    F("accepted", K_U64, struct stats_node, accepted),
+    F("rejected", K_U64, struct stats_node, rejected),
+    F("timeouts", K_U64, struct stats_node, timeouts),
+    F("conn_errors", K_U64, struct stats_node, conn_errors),
+    F("confirmed", K_U64, struct stats_node, confirmed),
+    F("ack_sum_ns", K_U64, struct stats_node, ack_sum_ns),
+    F("ack_max_ns", K_U64, struct stats_node, ack_max_ns),
+};
 static const struct proto_field head_f[] = {
     F("min", K_U64, struct hist_head, min),
     F("max", K_U64, struct hist_head, max),
@@ -171,6 +181,7 @@ const struct proto_fieldset proto_fs_interval = FS(interval_f);
 const struct proto_fieldset proto_fs_counters = FS(counters_f);
 const struct proto_fieldset proto_fs_gauges = FS(gauges_f);
 const struct proto_fieldset proto_fs_head = FS(head_f);
+const struct proto_fieldset proto_fs_node = FS(node_f);
 
 const struct proto_typedesc proto_types[PROTO_ERROR + 1] = {
     [PROTO_HELLO] = {"hello", FS(hello_f), 0, sizeof(struct proto_hello)},
@@ -376,8 +387,12 @@ static void enc_hist(struct enc *e, const char *key, const struct hist *h,
 static void enc_interval(struct enc *e, const char *key, const struct stats_interval *s,
                          struct hist_pair *pairs)
 {
+    uint32_t nn = s->nnodes < STATS_MAX_NODES ? s->nnodes : STATS_MAX_NODES;
+
     enc_key(e, key);
-    enc_map(e, proto_fs_interval.n + 5);
+    /* "nodes" (minor version 1) only when there is a breakdown: a 1.0
+     * decoder ignores it, and a 1.0 encoder's message decodes without it. */
+    enc_map(e, proto_fs_interval.n + 5 + (nn > 0));
     enc_fields(e, key, &proto_fs_interval, s);
     enc_key(e, "c");
     enc_map(e, proto_fs_counters.n + 1);
@@ -397,6 +412,15 @@ static void enc_interval(struct enc *e, const char *key, const struct stats_inte
     enc_hist(e, "ack", &s->ack, pairs);
     enc_hist(e, "inclusion", &s->inclusion, pairs);
     enc_hist(e, "lateness", &s->lateness, pairs);
+    if (nn > 0) {
+        enc_key(e, "nodes");
+        msgpack_pack_array(&e->pk, nn);
+        for (uint32_t i = 0; i < nn; i++) {
+            enc_map(e, proto_fs_node.n);
+            enc_fields(e, "nodes", &proto_fs_node, &s->node[i]);
+            enc_end(e);
+        }
+    }
     enc_end(e);
 }
 

@@ -18,7 +18,7 @@
 #include "stats.h"
 
 #define PROTO_MAJOR 1
-#define PROTO_MINOR 0
+#define PROTO_MINOR 1 /* 1.1: per-node breakdown in intervals */
 
 #define PROTO_STR 128        /* bounded strings (ids, hosts, versions, reasons) */
 #define PROTO_TEXT 1024      /* event texts */

@@ -361,6 +361,37 @@ done:
     return rc;
 }
 
+/* The per-node breakdown: optional (a 1.0 peer does not send it). */
+static int dec_nodes(const msgpack_object_map *im, const char *p, struct stats_interval *s,
+                     char *err)
+{
+    char pn[96];
+    const msgpack_object *o;
+
+    snprintf(pn, sizeof pn, "%s.nodes", p);
+    if (dec_find(im, p, "nodes", false, &o, err) < 0)
+        return -1;
+    if (o == NULL)
+        return 0;
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return fail(err, p, "nodes", -1, "expected an array, got %s", obj_type(o));
+    if (o->via.array.size > STATS_MAX_NODES)
+        return fail(err, p, "nodes", -1, "%u entries, at most %u", (unsigned)o->via.array.size,
+                    (unsigned)STATS_MAX_NODES);
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *n = &o->via.array.ptr[i];
+        char pi[112];
+
+        snprintf(pi, sizeof pi, "%s[%u]", pn, (unsigned)i);
+        if (n->type != MSGPACK_OBJECT_MAP)
+            return fail(err, pn, NULL, (long)i, "expected a map, got %s", obj_type(n));
+        if (dec_fields(&n->via.map, pi, &proto_fs_node, &s->node[i], err) < 0)
+            return -1;
+    }
+    s->nnodes = o->via.array.size;
+    return 0;
+}
+
 static int dec_interval(const msgpack_object_map *m, const char *path, const char *key,
                         struct stats_interval *s, char *err)
 {
@@ -393,7 +424,7 @@ static int dec_interval(const msgpack_object_map *m, const char *path, const cha
         dec_hist(im, p, "inclusion", &s->inclusion, err) < 0 ||
         dec_hist(im, p, "lateness", &s->lateness, err) < 0)
         return -1;
-    return 0;
+    return dec_nodes(im, p, s, err);
 }
 
 static int dec_curve(const msgpack_object_map *m, struct ratectl_curve *c, char *err)

@@ -46,6 +46,7 @@ extern const struct proto_fieldset proto_fs_interval; /* struct stats_interval: 
 extern const struct proto_fieldset proto_fs_counters; /* struct stats_counters, without rejected */
 extern const struct proto_fieldset proto_fs_gauges;   /* struct stats_gauges */
 extern const struct proto_fieldset proto_fs_head;     /* struct hist_head */
+extern const struct proto_fieldset proto_fs_node;     /* struct stats_node */
 extern const char *const proto_spread_names[3];       /* enum proto_spread */
 extern const char *const proto_level_names[3];        /* enum proto_level */
 

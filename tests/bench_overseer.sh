@@ -3,7 +3,7 @@
 # simulated beacons at 1 Hz (target: 500 beacons < 10 % of one core).
 #
 # For each N and transport mode, on loopback: `overseer run` with a one-phase
-# scenario (nodes: ws://127.0.0.1:9, never contacted; RATE tx/s per beacon
+# scenario (3 nodes on port 9 of 127.0.0.1-3, never contacted; RATE tx/s per beacon
 # for SECS s) and ONE bench_overseer process simulating N beacons (each its
 # own ZeroMQ client; CURVE with fresh keys and an allowlist, or --insecure).
 # Over the steady part of the phase (from the WARM-th time series row to
@@ -13,8 +13,9 @@
 # the STATS), and the rows it wrote. Afterwards the results are checked:
 # beacons.csv holds SECS rows for each of the N beacons, and the offered
 # counts in beacons.csv and timeseries.csv both equal N * RATE * SECS (exact
-# aggregation, nothing late); the simulator saw every STATS acknowledged, no
-# lease expiry and no ERROR. A failed check fails the benchmark; the CPU
+# aggregation, nothing late), as does the sum sent over the 3 nodes of
+# nodes.csv; the simulator saw every STATS acknowledged, no lease expiry and
+# no ERROR. A failed check fails the benchmark; the CPU
 # figures are reported, never judged.
 #
 # Args: OVERSEER SIM [SECS] [COUNTS] [MODES]
@@ -57,7 +58,7 @@ run_one() {
   port=$(freeport)
   cat >"$d/scen.yaml" <<YAML
 name: ovbench-$n
-nodes: [ws://127.0.0.1:9]
+nodes: [ws://127.0.0.1:9, ws://127.0.0.2:9, ws://127.0.0.3:9]
 beacons: $n
 defaults: {drain: 1}
 phases:
@@ -128,6 +129,11 @@ trows = [r for r in csv.DictReader(open(f"{d}/out/timeseries.csv")) if r["phase"
 toff = round(sum(float(r["offered_tps"]) * float(r["interval_s"]) for r in trows))
 if boff != want or toff != want:
     problems.append(f"offered: beacons.csv {boff}, timeseries.csv {toff}, want {want}")
+nrows = [r for r in csv.DictReader(open(f"{d}/out/nodes.csv")) if r["phase"] == "load"]
+nsent = round(sum(float(r["sent_tps"]) * float(r["interval_s"]) for r in nrows))
+if nsent != want or len({r["url"] for r in nrows}) != 3:
+    problems.append(f"nodes.csv: sent {nsent} over {len({r['url'] for r in nrows})} nodes, "
+                    f"want {want} over 3")
 sim = open(f"{d}/sim.out").read()
 m = re.search(r"stats (\d+) acked (\d+) .* errors_rx (\d+) bad_rx (\d+) lease_lost (\d+) .*"
               r"stats_bytes_avg (\d+) buckets_avg (\d+) (\d+) (\d+)", sim)

@@ -266,6 +266,13 @@ static void sim_stats(struct simrun *r, struct sim *b, uint64_t t1, uint64_t now
     s->g.cpu_host_pct = 30;
     s->g.rss_bytes = 100u << 20;
     s->g.cores = 2;
+    /* Round-robin over the nodes, as a real beacon reports it. */
+    s->nnodes = b->nnodes;
+    for (uint32_t k = 0; k < b->nnodes; k++) {
+        uint64_t part = n / b->nnodes + (k < n % b->nnodes);
+        s->node[k] = (struct stats_node){.sent = part, .accepted = part, .confirmed = part,
+                                         .ack_sum_ns = part * 2000000u, .ack_max_ns = 6000000};
+    }
     sim_record(b, r->samples, n, s);
     r->k.buckets[0] += hist_export(&s->ack, &head, NULL, 0);
     r->k.buckets[1] += hist_export(&s->inclusion, &head, NULL, 0);
@@ -345,6 +352,7 @@ static void sim_handle(struct simrun *r, struct sim *b, const struct proto_msg *
         b->share_count = m->u.configure.share_count;
         b->window = m->u.configure.window;
         b->ops_per_tx = m->u.configure.ops_per_tx ? m->u.configure.ops_per_tx : 1;
+        b->nnodes = m->u.configure.nnodes < STATS_MAX_NODES ? m->u.configure.nnodes : STATS_MAX_NODES;
         break;
     case PROTO_PREPARE:
         if (b->state != ST_IDLE)

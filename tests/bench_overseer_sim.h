@@ -34,6 +34,7 @@ struct sim {
     /* the configured phase, and the one running */
     bool have_conf, started, stopping;
     uint32_t phase, share_index, share_count, ops_per_tx, window;
+    uint32_t nnodes;             /* target nodes (per-node breakdown) */
     struct ratectl_curve curve;
     struct ratectl *rc;        /* the phase's schedule (from PREPARE to the end) */
     uint64_t start_at, dur_ns; /* dur_ns UINT64_MAX: until STOP */

@@ -62,6 +62,14 @@ void pt_fill_stats(struct stats_interval *s, uint64_t seq)
     pt_fill_hist(&s->ack, seq);
     pt_fill_hist(&s->inclusion, seq * 31 + 5);
     pt_fill_hist(&s->lateness, seq * 97 + 11);
+    /* Two target nodes, every figure distinct, one at the top. */
+    s->nnodes = 2;
+    for (uint32_t n = 0; n < 2; n++) {
+        uint64_t *v = (uint64_t *)&s->node[n];
+        for (size_t i = 0; i < sizeof(s->node[n]) / sizeof(uint64_t); i++)
+            v[i] = seq * 1000 + n * 100 + i + 1;
+    }
+    s->node[1].ack_max_ns = UINT64_MAX;
 }
 
 /* A message of type t with non-trivial values in every field. */

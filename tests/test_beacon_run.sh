@@ -125,7 +125,13 @@ assert RC == 0, log
 dn = [sum(json.loads(l)["accepted"] for l in open(sys.argv[1].rsplit("/", 1)[0] + f"/w{i}.out")
           if l.startswith("{")) for i in (1, 2)]
 assert tot["sent"] == tot["accepted"] == tot["confirmed"] == 1600, tot
-assert dn == [1200, 400], dn'
+assert dn == [1200, 400], dn
+# The per-node breakdown of the JSON lines says the same, node by node.
+per = [{k: sum(r["nodes"][i][k] for r in rows if "nodes" in r) for k in ("sent", "accepted", "confirmed")}
+       for i in (0, 1)]
+assert [p["accepted"] for p in per] == dn and [p["sent"] for p in per] == dn, per
+assert [p["confirmed"] for p in per] == dn, per
+assert "per node" in log and "1200 (" in log, log'
 
 printf 'alice 5KgShfM3vgU5i9LtshWY8FbAATZ42agWuSaLC5rTh5arLDFmANY\nbob 5KgYLBgXA4fN6hsEqp2yRSYa6VRQHk4hJQYYoW2K8eH1UBRVTuN\n' >"$tmp/wrong.keys"
 timeout 60 "$BEACON" run --node "$URL_main" --accounts "$tmp/wrong.keys" --rate 10 --duration 1 >"$tmp/wrong.log" 2>&1; rc=$?

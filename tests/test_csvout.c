@@ -197,7 +197,7 @@ static void test_field_quoting(void **state)
 /* The column lists are an interface (report, users' scripts): pinned. */
 static void test_headers_pinned(void **state)
 {
-    static const char *const want[3] = {
+    static const char *const want[4] = {
         "t_s,interval_s,wall_unix_ms,phase,target_tps,offered_tps,sent_tps,sent_ops_ps,"
         "accepted_tps,accepted_ops_ps,rejected_tps,rejected_duplicate_tps,rejected_expired_tps,"
         "rejected_tapos_tps,rejected_fee_tps,rejected_missing_sig_tps,"
@@ -226,12 +226,14 @@ static void test_headers_pinned(void **state)
         "ack_p99_ms,ack_p999_ms,ack_max_ms,inclusion_p50_ms,inclusion_p90_ms,inclusion_p99_ms,"
         "inclusion_p999_ms,inclusion_max_ms,lateness_p99_ms,lateness_max_ms,"
         "beacon_cpu_max_pct,verdict,reason,note",
+        "t_s,interval_s,wall_unix_ms,phase,node,url,beacons,sent_tps,accepted_tps,rejected_tps,"
+        "timeouts_tps,conn_errors_ps,confirmed_tps,ack_mean_ms,ack_max_ms,sent_share_pct",
     };
     char err[ERR_LEN] = "", path[512];
     struct table t;
     (void)state;
 
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         struct sbuf b;
         struct csvout *o;
         size_t len;
@@ -310,6 +312,58 @@ static void test_incremental_and_round_trip(void **state)
     assert_int_equal(csvout_close(bc, err), 0);
     unlink(path);
     snprintf(path, sizeof(path), "%s/timeseries.csv", tmpdir);
+    unlink(path);
+    free(s);
+}
+
+/* nodes.csv: one node's part of a merged interval, as rates over the
+ * interval, with its URL quoted when it must be. */
+static void test_node_values(void **state)
+{
+    struct stats_interval *s = interval_new();
+    char err[ERR_LEN] = "", path[512];
+    struct csvout *o;
+    struct table t;
+    (void)state;
+
+    s->wall_ms = 1700000000123u;
+    s->c.sent = 400;
+    s->nnodes = 2;
+    s->node[1] = (struct stats_node){.sent = 300, .accepted = 290, .rejected = 6, .timeouts = 4,
+                                     .conn_errors = 1, .confirmed = 280,
+                                     .ack_sum_ns = 296u * 1500000u, .ack_max_ns = 9000001};
+    o = csvout_open(tmpdir, CSVOUT_NODES, false, err);
+    if (o == NULL)
+        fail_msg("%s", err);
+    snprintf(path, sizeof(path), "%s", csvout_path(o));
+    struct csvout_row r = {.t_s = 12, .interval_s = 2, .phase = "p", .node_url = "ws://a,b:1",
+                           .beacons = 3};
+    assert_int_equal(csvout_node(o, s, 1, &r, err), 0);
+    r.node_url = "ws://c";
+    assert_int_equal(csvout_node(o, s, 0, &r, err), 0);
+    assert_int_equal(csvout_node(o, s, STATS_MAX_NODES, &r, err), -1);
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(csvout_close(o, err), 0);
+    csv_load(path, &t);
+    assert_int_equal(t.n, 3);
+    assert_string_equal(col(&t, 1, "node"), "2");
+    assert_string_equal(col(&t, 1, "url"), "ws://a,b:1");
+    assert_string_equal(col(&t, 1, "beacons"), "3");
+    assert_string_equal(col(&t, 1, "sent_tps"), "150");
+    assert_string_equal(col(&t, 1, "accepted_tps"), "145");
+    assert_string_equal(col(&t, 1, "rejected_tps"), "3");
+    assert_string_equal(col(&t, 1, "timeouts_tps"), "2");
+    assert_string_equal(col(&t, 1, "conn_errors_ps"), "0.5");
+    assert_string_equal(col(&t, 1, "confirmed_tps"), "140");
+    assert_string_equal(col(&t, 1, "ack_mean_ms"), "1.500");
+    assert_string_equal(col(&t, 1, "ack_max_ms"), "9.001");
+    assert_string_equal(col(&t, 1, "sent_share_pct"), "75.0");
+    /* A node with no answers has no ack figures, not zeros. */
+    assert_string_equal(col(&t, 2, "node"), "1");
+    assert_string_equal(col(&t, 2, "ack_mean_ms"), "");
+    assert_string_equal(col(&t, 2, "ack_max_ms"), "");
+    assert_string_equal(col(&t, 2, "sent_share_pct"), "0.0");
+    table_free(&t);
     unlink(path);
     free(s);
 }
@@ -537,6 +591,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_field_quoting),
         cmocka_unit_test(test_headers_pinned),
+        cmocka_unit_test(test_node_values),
         cmocka_unit_test(test_incremental_and_round_trip),
         cmocka_unit_test(test_timeseries_values),
         cmocka_unit_test(test_beacon_and_summary_values),

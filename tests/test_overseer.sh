@@ -16,9 +16,9 @@ freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0
 py() { local desc=$1 code=$2; shift 2
   if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 
-echo "1..9"
+echo "1..10"
 
-# 1-2. A local run: 3 beacons, 2 devnodes; the CSV equals what the devnodes applied.
+# 1-3. A local run: 3 beacons, 2 devnodes; the CSV (also per node) equals what the devnodes applied.
 cat >"$tmp/e2e.yaml" <<YAML
 name: e2e
 beacons: 3
@@ -51,8 +51,30 @@ for f in glob.glob('$tmp/e2e/devnode-*.log'):
 assert len(glob.glob('$tmp/e2e/devnode-*.log')) == 2
 assert round(conf) == applied == round(acc) == accepted == round(off) == 1800, (conf, applied, acc, accepted, off)" \
   "$tmp/e2e.log" "$tmp/e2e/events.log"
+py "nodes.csv: each node's accepted equals what that devnode accepted; sent adds up to timeseries.csv" "
+import csv, glob, json, re
+rows = list(csv.DictReader(open('$tmp/e2e/nodes.csv')))
+ts = list(csv.DictReader(open('$tmp/e2e/timeseries.csv')))
+per = {}
+for r in rows:
+    k = r['url']
+    p = per.setdefault(k, {'sent': 0, 'accepted': 0, 'confirmed': 0})
+    for f in p:
+        p[f] += float(r[f + '_tps']) * float(r['interval_s'])
+    assert int(r['beacons']) == 3, r
+assert len(per) == 2, per
+for f in glob.glob('$tmp/e2e/devnode-*.log'):
+    text = open(f).read()
+    url = re.search(r'listening on (ws://\\S+)', text).group(1)
+    acc = sum(json.loads(l)['accepted'] for l in text.splitlines() if l.startswith('{'))
+    assert round(per[url]['accepted']) == acc, (url, per[url], acc)
+    assert round(per[url]['sent']) == 900 and round(per[url]['confirmed']) == 900, (url, per[url])
+assert round(sum(p['sent'] for p in per.values())) == round(sum(float(r['sent_tps']) * float(r['interval_s']) for r in ts)) == 1800
+ev = open('$tmp/e2e/events.log').read()
+assert ev.count('accepted 900, rejected 0') == 2, ev" \
+  "$tmp/e2e/nodes.csv" "$tmp/e2e/events.log"
 
-# 3. A beacon killed mid-run is reported lost; the time series goes on without it.
+# 4. A beacon killed mid-run is reported lost; the time series goes on without it.
 cat >"$tmp/lost.yaml" <<YAML
 name: lost
 beacons: 3
@@ -80,7 +102,7 @@ after = [r for r in rows if int(r['beacons_alive']) == 2 and float(r['offered_tp
 assert len(after) >= 3 and all(float(r['confirmed_tps']) > 0 for r in after[1:]), after
 assert $rc == 0, 'exit $rc'" "$tmp/lost.log"
 
-# 4-5. The allowlist: a beacon whose key is not in it is refused, and the refusal is logged.
+# 5-6. The allowlist: a beacon whose key is not in it is refused, and the refusal is logged.
 start_devnode() { # NAME PORT
   timeout 300 "$DEVNODE" --quiet --accounts "$KEYS" --listen "127.0.0.1:$2" --block-interval 0.5 \
     --shared-block-ids >"$tmp/$1.out" 2>&1 &
@@ -121,7 +143,7 @@ ev = open('$tmp/allow-run/events.log').read()
 assert 'refused beacon key' in ev and '''$b2key''' in ev, ev[-1500:]" "$tmp/allow-run/events.log"
 for p in $(pgrep -f -- "--id b[12]( |\$)"); do kill "$p" 2>/dev/null; done
 
-# 6-8. The overseer killed and restarted: beacons stop within the lease, reconnect, and the
+# 7-9. The overseer killed and restarted: beacons stop within the lease, reconnect, and the
 # time series written before the kill is intact.
 oport=$(freeport)
 for b in b1 b2; do
@@ -165,7 +187,7 @@ assert $rc == 0, open('$tmp/second.log').read()[-1500:]
 rows = list(csv.DictReader(open('$tmp/second/summary.csv')))
 assert rows and float(rows[0]['confirmed_tps']) > 50, rows" "$tmp/second.log"
 
-# 9. A hostile peer: junk, truncated and oversized frames do not crash the overseer.
+# 10. A hostile peer: junk, truncated and oversized frames do not crash the overseer.
 oport=$(freeport)
 timeout 60 "$OVERSEER" run "$tmp/again.yaml" --out "$tmp/hostile" --quiet --insecure --bind "tcp://127.0.0.1:$oport" \
   --wait 8 --beacons 5 >"$tmp/hostile.log" 2>&1 &

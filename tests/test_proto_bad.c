@@ -52,6 +52,10 @@ static void test_every_field(void **state)
             if (strcmp(k->path, "keys") == 0) {
                 assert_int_equal(rc, 0);
                 assert_null(b->u.configure.keys_text);
+            } else if (strcmp(k->path, "s.nodes") == 0 || strcmp(k->path, "total.nodes") == 0) {
+                /* Optional (a 1.0 beacon has no per-node breakdown). */
+                assert_int_equal(rc, 0);
+                assert_int_equal(t == PROTO_STATS ? b->u.stats.s.nnodes : b->u.done.total.nnodes, 0);
             } else {
                 if (rc != -1 || strstr(err, k->name) == NULL || strstr(err, "missing") == NULL)
                     fail_msg("%s without %s: rc %d, \"%s\"", proto_type_name(t), k->path, rc, err);
@@ -91,9 +95,10 @@ static void test_every_field(void **state)
         proto_buf_free(buf, len);
     }
     /* Every key of PROTOCOL.md: hello 7 (with v and t), welcome 6,
-     * configure 30, prepare 4, ready 15, start 4, stop 4, stats 72,
-     * stats_ack 3, event 5, done 75, heartbeat 7, bye 3, error 3. */
-    assert_int_equal(checked, 238);
+     * configure 30, prepare 4, ready 15, start 4, stop 4, stats 89 (72 and
+     * "nodes" with 2 nodes of 8 keys), stats_ack 3, event 5, done 92,
+     * heartbeat 7, bye 3, error 3. */
+    assert_int_equal(checked, 272);
     pt_msg_del(a);
     pt_msg_del(b);
 }
@@ -141,6 +146,10 @@ static void test_bad_values(void **state)
         {PROTO_STATS, "s.c.rejected.busy", "str:1", "stats.s.c.rejected.busy: expected an unsigned"},
         {PROTO_STATS, "s.g", "arr2", "stats.s.g: expected a map"},
         {PROTO_DONE, "total.g.cores", "u33", "done.total.g.cores: 8589934592 out of range"},
+        {PROTO_STATS, "s.nodes", "maps65", "stats.s.nodes: 65 entries, at most 64"},
+        {PROTO_STATS, "s.nodes", "arr3", "stats.s.nodes[0]: expected a map, got unsigned"},
+        {PROTO_DONE, "total.nodes", "u1", "done.total.nodes: expected an array, got unsigned"},
+        {PROTO_STATS, "s.nodes", "maps1", "stats.s.nodes[0].sent: missing"},
     };
 
     assert_non_null(x);
@@ -171,6 +180,11 @@ static void test_bad_values(void **state)
             pt_mp_arr(x, 65);
             for (int j = 0; j < 65; j++)
                 pt_mp_str(x, "ws://x", 6);
+        } else if (strncmp(k, "maps", 4) == 0) {
+            uint32_t n = (uint32_t)strtoul(k + 4, NULL, 10);
+            pt_mp_arr(x, n);
+            for (uint32_t j = 0; j < n; j++)
+                pt_mp_byte(x, 0x80);
         } else if (strcmp(k, "arr2") == 0) {
             pt_mp_arr(x, 2), pt_mp_byte(x, 1), pt_mp_byte(x, 2);
         } else if (strcmp(k, "arr3") == 0) {

@@ -65,13 +65,14 @@ for href in re.findall(r'href=\"([^\"]*)\"', h):
     assert href.startswith('#'), href" "$H"
 
 # 3. One SVG per plot, each with a title and drawn data.
-py "six plots with their titles, each with a path of data" "
+py "seven plots with their titles, each with a path of data" "
 import re
 h = open('$H').read()
 svgs = re.findall(r'<svg class=\"chart\" id=\"([a-z]+)\".*?</svg>', h, re.S)
-assert svgs == ['throughput', 'latency', 'failures', 'cpu', 'nodes', 'backlog'], svgs
+assert svgs == ['throughput', 'latency', 'failures', 'cpu', 'targets', 'nodes', 'backlog'], svgs
 titles = ['Throughput: offered vs sent vs confirmed', 'Latency percentiles (log scale)',
-          'Failures by category', 'Beacon CPU', 'Per-node load (devnodes)',
+          'Failures by category', 'Beacon CPU', 'Per node, as the beacons saw it',
+          'Per-node load (devnodes)',
           'Backlog: transactions waiting']
 for t in titles:
     assert '<h3>' + t + '</h3>' in h, t
@@ -136,10 +137,16 @@ cp -r "$R" "$tmp/remote"
 rm "$tmp/remote"/devnode-*.log
 echo '2026-01-01T00:00:00 9.000 <img src=http://example.invalid/x.png> hostile event' >>"$tmp/remote/events.log"
 timeout 60 "$OVERSEER" report "$tmp/remote" >"$tmp/remote.out" 2>&1
-py "without devnode logs: 'no per-node data for remote nodes'; hostile event text escaped" "
+cp -r "$tmp/remote" "$tmp/remote.nond"
+rm "$tmp/remote.nond/nodes.csv"
+timeout 60 "$OVERSEER" report "$tmp/remote.nond" >>"$tmp/remote.out" 2>&1
+py "without devnode logs: the beacons' per-node plot only, no node-side one; hostile event text escaped" "
 h = open('$tmp/remote/report.html').read()
-assert 'No per-node data for remote nodes' in h
-assert 'id=\"nodes\"' not in h
+assert 'No node-side data for remote nodes' in h
+assert 'id=\"nodes\"' not in h and 'id=\"targets\"' in h
+assert 'node 1 accepted (ws://127.0.0.1:' in h and 'node 1 confirmed' in h
+cp = open('$tmp/remote.nond/report.html').read()
+assert 'No nodes.csv in this directory' in cp and 'id=\"targets\"' not in cp
 assert '<img' not in h and '&lt;img src=http://example.invalid/x.png&gt;' in h" "$tmp/remote.out"
 
 # 9-11. Bad input: a clear error naming the file, exit 1, no page written.
@@ -223,10 +230,10 @@ assert len(colours) > 50 and top < 0.95 * w * h, (len(colours), top, w * h)
 assert green > 100 and blue > 100, (green, blue)
 print(w, h, len(colours), green, blue)" "$tmp/chrome.log"
 chrome --dump-dom >"$tmp/dom.html" 2>"$tmp/chrome.log"
-py "headless Chromium DOM has the six plots with their paths" "
+py "headless Chromium DOM has the seven plots with their paths" "
 import re
 d = open('$tmp/dom.html').read()
 ids = re.findall(r'<svg class=\"chart\" id=\"([a-z]+)\"', d)
-assert ids == ['throughput', 'latency', 'failures', 'cpu', 'nodes', 'backlog'], ids
+assert ids == ['throughput', 'latency', 'failures', 'cpu', 'targets', 'nodes', 'backlog'], ids
 assert len(re.findall(r'<path d=\"M', d)) >= 12
 assert 'Stress test report: report-test' in d" "$tmp/chrome.log"

@@ -441,6 +441,73 @@ static uint64_t u64_at(const struct jv *o, const char *k)
     return v;
 }
 
+/* Per-node parts add node by node; the breakdown widens to the longer one;
+ * the JSON line carries it, the per-node summary names the nodes. */
+static void test_nodes(void **state)
+{
+    (void)state;
+    struct stats_interval *a = new_interval(), *b = new_interval();
+    static const char *const names[] = {"ws://n1", "ws://n2", "ws://n3"};
+    struct jv *root;
+    struct sbuf out;
+    const struct jv *o, *arr;
+
+    a->nnodes = 1;
+    a->node[0] = (struct stats_node){.sent = 10, .accepted = 9, .rejected = 1, .confirmed = 8,
+                                     .ack_sum_ns = 10 * 2000000u, .ack_max_ns = 5000000};
+    b->nnodes = 3;
+    b->node[0] = (struct stats_node){.sent = 5, .accepted = 5, .timeouts = 0,
+                                     .ack_sum_ns = 5 * 2000000u, .ack_max_ns = 7000000};
+    b->node[2] = (struct stats_node){.sent = 7, .timeouts = 7, .conn_errors = 2};
+    stats_merge(a, b);
+    assert_int_equal(a->nnodes, 3);
+    assert_int_equal(a->node[0].sent, 15);
+    assert_int_equal(a->node[0].accepted, 14);
+    assert_int_equal(a->node[0].rejected, 1);
+    assert_int_equal(a->node[0].confirmed, 8);
+    assert_int_equal(a->node[0].ack_sum_ns, 30000000u);
+    assert_int_equal(a->node[0].ack_max_ns, 7000000);
+    assert_int_equal(a->node[2].timeouts, 7);
+    assert_int_equal(a->node[2].conn_errors, 2);
+    /* A part without a breakdown leaves it alone. */
+    stats_init(b);
+    stats_merge(a, b);
+    assert_int_equal(a->nnodes, 3);
+    assert_int_equal(a->node[0].sent, 15);
+
+    o = json_of(a, 1.0, "ok", "", &root, &out);
+    arr = jv_get(o, "nodes");
+    assert_int_equal(jv_type(arr), JV_ARRAY);
+    assert_int_equal(jv_len(arr), 3);
+    assert_int_equal(u64_at(jv_at(arr, 0), "sent"), 15);
+    assert_int_equal(u64_at(jv_at(arr, 0), "confirmed"), 8);
+    assert_int_equal(u64_at(jv_at(arr, 2), "timeouts"), 7);
+    assert_non_null(strstr(out.buf, "\"ack_mean_ms\":2.000,\"ack_max_ms\":7.000}"));
+    assert_int_equal(jv_type(jv_get(jv_at(arr, 1), "ack_mean_ms")), JV_NULL);
+    jv_free(root);
+    sbuf_free(&out);
+    /* Without a breakdown there is no "nodes" key. */
+    stats_init(b);
+    o = json_of(b, 1.0, "ok", "", &root, &out);
+    assert_null(jv_get(o, "nodes"));
+    jv_free(root);
+    sbuf_free(&out);
+
+    sbuf_init(&out);
+    stats_render_nodes(&out, a, 10.0, names);
+    assert_non_null(strstr(out.buf, "    ws://n1\n      15 (1.5 tx/s) / 14 / 1 / 0 / 0 / 8 (0.8 tx/s), ack 2.000 ms, max 7.000 ms\n"));
+    assert_non_null(strstr(out.buf, "    ws://n3\n      7 (0.7 tx/s) / 0 / 0 / 7 / 2 / 0 (0.0 tx/s), ack - (no answers)\n"));
+    sbuf_reset(&out);
+    stats_render_nodes(&out, a, 10.0, NULL);
+    assert_non_null(strstr(out.buf, "    node 2: 0 (0.0 tx/s)"));
+    sbuf_reset(&out);
+    stats_render_nodes(&out, b, 10.0, NULL);
+    assert_int_equal(out.len, 0);
+    sbuf_free(&out);
+    free(a);
+    free(b);
+}
+
 static void test_json_line(void **state)
 {
     (void)state;
@@ -606,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_init_empties),
         cmocka_unit_test(test_merge_counters_and_hists),
+        cmocka_unit_test(test_nodes),
         cmocka_unit_test(test_merge_same_seq_combines_gauges),
         cmocka_unit_test(test_merge_later_seq_takes_gauges),
         cmocka_unit_test(test_verdict_ok_and_idle),
