@@ -56,6 +56,8 @@ struct engine_config {
     unsigned threads;                    /* signer threads (>= 1) */
     double presign_ahead_s;              /* pool target = rate x this (min 2000 items) */
     uint32_t expire_s;                   /* tx expiration after head time (0: automatic) */
+    bool no_sched_hints;                 /* leave the sending thread's scheduling alone
+                                          * (see prio.h; for comparison) */
 
     /* Called on the network thread once per second with the interval just
      * finished, and once more at the end with total != NULL (then s is the

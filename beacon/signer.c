@@ -9,19 +9,19 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "presign.h"
+#include "prio.h"
 #include "sbuf.h"
 
 #define SIGNER_MAX_THREADS 256
 #define SIGNER_IDLE_NS 2000000 /* re-check the pool level at least every 2 ms */
-#define SIGNER_NICE 10
 
 struct signer {
     struct signer_config cfg;
@@ -82,7 +82,7 @@ static void signer_fail(struct signer *s, const char *err)
 {
     pthread_mutex_lock(&s->lock);
     if (!atomic_exchange(&s->failed, 1))
-        memcpy(s->err, err, ERR_LEN);
+        snprintf(s->err, sizeof s->err, "%s", err); /* err may be a short literal */
     s->stop = true;
     pthread_cond_broadcast(&s->wake);
     pthread_mutex_unlock(&s->lock);
@@ -101,10 +101,9 @@ static void *signer_main(void *arg)
     uint64_t cpu0 = signer_thread_cpu_ns();
 
     /* Signing is throughput work, sending is latency work: when they share
-     * cores, the scheduler should let the network thread run first. (Linux
-     * applies nice per thread; failure only costs lateness, so it is
-     * ignored.) */
-    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), SIGNER_NICE);
+     * cores, the scheduler should let the network thread run first (see
+     * prio.h). A refusal only costs lateness: ignored. */
+    (void)prio_throughput_thread(err);
 
     /* Private copies of the jobs: TaPoS changes are applied without locks. */
     jobs = malloc(s->cfg.naccounts * sizeof *jobs);
