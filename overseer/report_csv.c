@@ -232,3 +232,61 @@ const double *rcsv_column(struct rcsv *c, const char *name, char *err)
     c->num[col] = v;
     return v;
 }
+
+int rcsv_group(const struct rcsv *c, int col, struct rcsv_groups *g, char *err)
+{
+    size_t rows = c->nrows ? c->nrows : 1, *grp = NULL, *fill = NULL;
+    int rc = -1;
+
+    memset(g, 0, sizeof *g);
+    g->rows = c->nrows;
+    if (col < 0)
+        return err_set(err, "%s: no such column", c->path);
+    g->first = malloc(rows * sizeof *g->first);
+    g->start = malloc(rows * sizeof *g->start);
+    g->len = calloc(rows, sizeof *g->len);
+    g->order = malloc(rows * sizeof *g->order);
+    grp = malloc(rows * sizeof *grp);
+    fill = malloc(rows * sizeof *fill);
+    if (g->first == NULL || g->start == NULL || g->len == NULL || g->order == NULL ||
+        grp == NULL || fill == NULL) {
+        err_set(err, "%s: out of memory", c->path);
+        goto done;
+    }
+    /* Few groups (beacons, nodes) against many rows: a linear search of
+     * the groups per row is enough. */
+    for (size_t r = 0; r < c->nrows; r++) {
+        const char *key = rcsv_cell(c, r, col);
+        size_t k = 0;
+        while (k < g->n && strcmp(rcsv_cell(c, g->first[k], col), key) != 0)
+            k++;
+        if (k == g->n)
+            g->first[g->n++] = r;
+        grp[r] = k;
+        g->len[k]++;
+    }
+    for (size_t k = 0, at = 0; k < g->n; at += g->len[k++])
+        g->start[k] = fill[k] = at;
+    for (size_t r = 0; r < c->nrows; r++)
+        g->order[fill[grp[r]]++] = r;
+    rc = 0;
+done:
+    free(grp);
+    free(fill);
+    return rc;
+}
+
+void rcsv_groups_free(struct rcsv_groups *g)
+{
+    free(g->first);
+    free(g->start);
+    free(g->len);
+    free(g->order);
+    memset(g, 0, sizeof *g);
+}
+
+void rcsv_group_order(const struct rcsv_groups *g, const double *col, double *out)
+{
+    for (size_t i = 0; i < g->rows; i++)
+        out[i] = col[g->order[i]];
+}

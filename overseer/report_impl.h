@@ -45,6 +45,25 @@ const char *rcsv_cell(const struct rcsv *c, size_t row, int col);
  * or a field is not a number (naming the file, line and column). */
 const double *rcsv_column(struct rcsv *c, const char *name, char *err);
 
+/* The data rows of a CSV grouped by the text of one column (a beacon id, a
+ * node number), groups in the order they first appear, rows in file order
+ * within each group. */
+struct rcsv_groups {
+    size_t n;               /* groups */
+    size_t rows;            /* data rows */
+    size_t *first;          /* each group's first data row */
+    size_t *start, *len;    /* each group's place in the group order */
+    size_t *order;          /* data rows in group order (nrows entries) */
+};
+
+/* Groups c's rows by column col. Returns 0, or -1 with err (out of memory,
+ * col < 0). Free g with rcsv_groups_free (also after a failure). */
+int rcsv_group(const struct rcsv *c, int col, struct rcsv_groups *g, char *err);
+void rcsv_groups_free(struct rcsv_groups *g);
+/* Copies a column (nrows values) into out in group order: group k's values
+ * are out[start[k]] .. out[start[k] + len[k] - 1]. */
+void rcsv_group_order(const struct rcsv_groups *g, const double *col, double *out);
+
 /* ---- report_svg.c: one plot ---- */
 
 enum rplot_dash { RPLOT_SOLID, RPLOT_DASHED, RPLOT_DOTTED };

@@ -246,21 +246,16 @@ static int plot_failures(struct ctx *c, char *err)
     return 0;
 }
 
-struct beacon_line {
-    const char *id, *host;
-    size_t n;
-    double *x, *cpu, *hostcpu;
-};
-
 static int plot_cpu(struct ctx *c, char *err)
 {
     struct rcsv *bc = &c->r->bc;
     int idc = rcsv_find(bc, "beacon"), hc = rcsv_find(bc, "host");
     const double *t = rcsv_column(bc, "t_s", err), *cpu = rcsv_column(bc, "cpu_pct", err),
                  *hcpu = rcsv_column(bc, "host_cpu_pct", err);
-    struct beacon_line *b = NULL;
+    struct rcsv_groups g;
+    double *v = NULL, *x, *ycpu, *yhost;
     struct rplot_series s[NSERIES];
-    size_t nb = 0, n = 0;
+    size_t nb, n = 0, rows = bc->nrows ? bc->nrows : 1;
     char label[NSERIES][160];
     int rc = -1;
 
@@ -268,41 +263,27 @@ static int plot_cpu(struct ctx *c, char *err)
         return -1;
     if (idc < 0 || hc < 0)
         return err_set(err, "%s: no column \"%s\"", bc->path, idc < 0 ? "beacon" : "host");
-    b = calloc(bc->nrows ? bc->nrows : 1, sizeof *b);
-    if (b == NULL)
-        return err_set(err, "out of memory");
-    for (size_t pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < nb; i++)
-            b[i].n = 0;
-        for (size_t r = 0; r < bc->nrows; r++) {
-            const char *id = rcsv_cell(bc, r, idc);
-            size_t k = 0;
-            while (k < nb && strcmp(b[k].id, id) != 0)
-                k++;
-            if (k == nb)
-                b[nb++] = (struct beacon_line){id, rcsv_cell(bc, r, hc), 0, NULL, NULL, NULL};
-            if (pass == 1) {
-                b[k].x[b[k].n] = t[r];
-                b[k].cpu[b[k].n] = cpu[r];
-                b[k].hostcpu[b[k].n] = hcpu[r];
-            }
-            b[k].n++;
-        }
-        for (size_t k = 0; pass == 0 && k < nb; k++)
-            if ((b[k].x = malloc(b[k].n * sizeof(double))) == NULL ||
-                (b[k].cpu = malloc(b[k].n * sizeof(double))) == NULL ||
-                (b[k].hostcpu = malloc(b[k].n * sizeof(double))) == NULL) {
-                err_set(err, "out of memory");
-                goto done;
-            }
+    if (rcsv_group(bc, idc, &g, err) < 0)
+        goto done;
+    if ((v = malloc(3 * rows * sizeof *v)) == NULL) {
+        err_set(err, "out of memory");
+        goto done;
     }
+    /* One line per beacon: its rows, in the group order. */
+    x = v, ycpu = v + rows, yhost = v + 2 * rows;
+    rcsv_group_order(&g, t, x);
+    rcsv_group_order(&g, cpu, ycpu);
+    rcsv_group_order(&g, hcpu, yhost);
+    nb = g.n;
     for (size_t k = 0; k < nb && n < NSERIES; k++) {
         bool many = nb > MAX_BEACON_LINES;
+        const char *host = rcsv_cell(bc, g.first[k], hc);
+        size_t at = g.start[k], len = g.len[k];
         if (many)
             snprintf(label[n], sizeof label[n], "each of %zu beacons", nb);
         else
-            snprintf(label[n], sizeof label[n], "%s (%s)", b[k].id, b[k].host);
-        s[n] = (struct rplot_series){label[n], b[k].x, b[k].cpu, b[k].n,
+            snprintf(label[n], sizeof label[n], "%s (%s)", rcsv_cell(bc, g.first[k], idc), host);
+        s[n] = (struct rplot_series){label[n], x + at, ycpu + at, len,
                                      many ? "#cbd5e1" : PALETTE(k), RPLOT_SOLID, many ? 1 : 2,
                                      true};
         n++;
@@ -310,11 +291,11 @@ static int plot_cpu(struct ctx *c, char *err)
             continue;
         /* The host's CPU once per host. */
         size_t j = 0;
-        while (j < k && strcmp(b[j].host, b[k].host) != 0)
+        while (j < k && strcmp(rcsv_cell(bc, g.first[j], hc), host) != 0)
             j++;
         if (j == k && n < NSERIES) {
-            snprintf(label[n], sizeof label[n], "host %s, all cores", b[k].host);
-            s[n] = (struct rplot_series){label[n], b[k].x, b[k].hostcpu, b[k].n, PALETTE(k),
+            snprintf(label[n], sizeof label[n], "host %s, all cores", host);
+            s[n] = (struct rplot_series){label[n], x + at, yhost + at, len, PALETTE(k),
                                          RPLOT_DOTTED, 1.5, true};
             n++;
         }
@@ -333,90 +314,65 @@ static int plot_cpu(struct ctx *c, char *err)
            "not the network, is the limit); dotted: the whole host, % of all its cores.");
     rc = 0;
 done:
-    for (size_t k = 0; k < nb; k++) {
-        free(b[k].x);
-        free(b[k].cpu);
-        free(b[k].hostcpu);
-    }
-    free(b);
+    rcsv_groups_free(&g);
+    free(v);
     return rc;
 }
-
-/* One target node's columns from nodes.csv. */
-struct target_line {
-    unsigned node;          /* 1-based, as in the file */
-    const char *url;
-    size_t n;
-    double *x, *acc, *conf, *fail;
-    bool any_fail;
-};
 
 /* Every target node as the beacons saw it (nodes.csv, remote nodes too):
  * what it accepted, what of that reached a block, and what failed there. */
 static int plot_targets(struct ctx *c, char *err)
 {
     struct rcsv *nd = &c->r->nd;
-    int uc = rcsv_find(nd, "url");
-    const double *t = rcsv_column(nd, "t_s", err), *node = rcsv_column(nd, "node", err),
-                 *acc = rcsv_column(nd, "accepted_tps", err),
+    int uc = rcsv_find(nd, "url"), nc = rcsv_find(nd, "node");
+    const double *t = rcsv_column(nd, "t_s", err), *acc = rcsv_column(nd, "accepted_tps", err),
                  *conf = rcsv_column(nd, "confirmed_tps", err),
                  *rej = rcsv_column(nd, "rejected_tps", err),
                  *tmo = rcsv_column(nd, "timeouts_tps", err);
-    struct target_line *g = NULL;
+    struct rcsv_groups g;
     struct rplot_series s[NSERIES];
     char label[NSERIES][200];
-    size_t ng = 0, n = 0;
+    size_t n = 0, rows = nd->nrows ? nd->nrows : 1;
+    double *v = NULL, *fail, *x, *yacc, *yconf, *yfail;
     int rc = -1;
 
-    if (t == NULL || node == NULL || acc == NULL || conf == NULL || rej == NULL || tmo == NULL)
+    if (t == NULL || acc == NULL || conf == NULL || rej == NULL || tmo == NULL)
         return -1;
-    if (uc < 0)
-        return err_set(err, "%s: no column \"url\"", nd->path);
-    g = calloc(nd->nrows ? nd->nrows : 1, sizeof *g);
-    if (g == NULL)
-        return err_set(err, "out of memory");
-    /* Two passes: count each node's rows, then fill its arrays. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t k = 0; k < ng; k++)
-            g[k].n = 0;
-        for (size_t r = 0; r < nd->nrows; r++) {
-            size_t k = 0;
-            if (!(node[r] >= 1))
-                continue;
-            while (k < ng && g[k].node != (unsigned)node[r])
-                k++;
-            if (k == ng)
-                g[ng++] = (struct target_line){.node = (unsigned)node[r], .url = rcsv_cell(nd, r, uc)};
-            if (pass == 1) {
-                double f = (isnan(rej[r]) ? 0 : rej[r]) + (isnan(tmo[r]) ? 0 : tmo[r]);
-                g[k].x[g[k].n] = t[r];
-                g[k].acc[g[k].n] = acc[r];
-                g[k].conf[g[k].n] = conf[r];
-                g[k].fail[g[k].n] = f;
-                g[k].any_fail |= f > 0;
-            }
-            g[k].n++;
-        }
-        for (size_t k = 0; pass == 0 && k < ng; k++)
-            if ((g[k].x = malloc(g[k].n * sizeof(double))) == NULL ||
-                (g[k].acc = malloc(g[k].n * sizeof(double))) == NULL ||
-                (g[k].conf = malloc(g[k].n * sizeof(double))) == NULL ||
-                (g[k].fail = malloc(g[k].n * sizeof(double))) == NULL) {
-                err_set(err, "out of memory");
-                goto done;
-            }
+    if (uc < 0 || nc < 0)
+        return err_set(err, "%s: no column \"%s\"", nd->path, uc < 0 ? "url" : "node");
+    if (rcsv_group(nd, nc, &g, err) < 0)
+        goto done;
+    if ((v = malloc(5 * rows * sizeof *v)) == NULL) {
+        err_set(err, "out of memory");
+        goto done;
     }
-    for (size_t k = 0; k < ng && n + 3 <= NSERIES; k++) {
-        snprintf(label[n], sizeof label[n], "node %u accepted (%.150s)", g[k].node, g[k].url);
-        s[n++] = (struct rplot_series){label[n - 1], g[k].x, g[k].acc, g[k].n, PALETTE(k),
-                                       RPLOT_SOLID, 2, true};
-        snprintf(label[n], sizeof label[n], "node %u confirmed", g[k].node);
-        s[n++] = (struct rplot_series){label[n - 1], g[k].x, g[k].conf, g[k].n, PALETTE(k),
-                                       RPLOT_DASHED, 1.5, true};
-        if (g[k].any_fail) {
-            snprintf(label[n], sizeof label[n], "node %u rejected + timed out", g[k].node);
-            s[n++] = (struct rplot_series){label[n - 1], g[k].x, g[k].fail, g[k].n, PALETTE(k),
-                                           RPLOT_DOTTED, 2, true};
+    fail = v, x = v + rows, yacc = v + 2 * rows, yconf = v + 3 * rows, yfail = v + 4 * rows;
+    for (size_t r = 0; r < nd->nrows; r++)
+        fail[r] = (isnan(rej[r]) ? 0 : rej[r]) + (isnan(tmo[r]) ? 0 : tmo[r]);
+    rcsv_group_order(&g, t, x);
+    rcsv_group_order(&g, acc, yacc);
+    rcsv_group_order(&g, conf, yconf);
+    rcsv_group_order(&g, fail, yfail);
+    for (size_t k = 0; k < g.n && n + 3 <= NSERIES; k++) {
+        const char *num = rcsv_cell(nd, g.first[k], nc);
+        size_t at = g.start[k], len = g.len[k];
+        bool any_fail = false;
+        for (size_t i = at; i < at + len; i++)
+            any_fail |= yfail[i] > 0;
+        snprintf(label[n], sizeof label[n], "node %.8s accepted (%.150s)", num,
+                 rcsv_cell(nd, g.first[k], uc));
+        s[n] = (struct rplot_series){label[n], x + at, yacc + at, len, PALETTE(k), RPLOT_SOLID,
+                                     2, true};
+        n++;
+        snprintf(label[n], sizeof label[n], "node %.8s confirmed", num);
+        s[n] = (struct rplot_series){label[n], x + at, yconf + at, len, PALETTE(k),
+                                     RPLOT_DASHED, 1.5, true};
+        n++;
+        if (any_fail) {
+            snprintf(label[n], sizeof label[n], "node %.8s rejected + timed out", num);
+            s[n] = (struct rplot_series){label[n], x + at, yfail + at, len, PALETTE(k),
+                                         RPLOT_DOTTED, 2, true};
+            n++;
         }
     }
     struct rplot p = {.id = "targets", .title = "Per node, as the beacons saw it",
@@ -427,13 +383,8 @@ static int plot_targets(struct ctx *c, char *err)
            "the others does not pass transactions on.");
     rc = 0;
 done:
-    for (size_t k = 0; k < ng; k++) {
-        free(g[k].x);
-        free(g[k].acc);
-        free(g[k].conf);
-        free(g[k].fail);
-    }
-    free(g);
+    rcsv_groups_free(&g);
+    free(v);
     return rc;
 }
 
