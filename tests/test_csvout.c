@@ -226,8 +226,8 @@ static void test_headers_pinned(void **state)
         "ack_p99_ms,ack_p999_ms,ack_max_ms,inclusion_p50_ms,inclusion_p90_ms,inclusion_p99_ms,"
         "inclusion_p999_ms,inclusion_max_ms,lateness_p99_ms,lateness_max_ms,"
         "beacon_cpu_max_pct,verdict,reason,note",
-        "t_s,interval_s,wall_unix_ms,phase,node,url,beacons,sent_tps,accepted_tps,rejected_tps,"
-        "timeouts_tps,conn_errors_ps,confirmed_tps,ack_mean_ms,ack_max_ms,sent_share_pct",
+        ("t_s,interval_s,wall_unix_ms,phase,node,url,beacons,sent_tps,accepted_tps,rejected_tps,"
+         "timeouts_tps,conn_errors_ps,confirmed_tps,ack_mean_ms,ack_max_ms,sent_share_pct"),
     };
     char err[ERR_LEN] = "", path[512];
     struct table t;
