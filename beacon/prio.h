@@ -21,8 +21,9 @@
  * Returns 0, or -1 with err saying which hint the kernel refused and why. */
 int prio_latency_thread(char *err);
 
-/* Marks the calling thread as throughput work: nice PRIO_THROUGHPUT_NICE
- * (relative to the process's). Returns 0, or -1 with err. */
+/* Marks the calling thread as throughput work: its nice value raised by
+ * PRIO_THROUGHPUT_NICE (the kernel caps it at 19). Returns 0, or -1 with
+ * err. */
 int prio_throughput_thread(char *err);
 
 #define PRIO_SLICE_NS 100000u   /* the shortest slice the kernel accepts */

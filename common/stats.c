@@ -101,6 +101,16 @@ static void combine_gauges(struct stats_gauges *d, const struct stats_gauges *s)
     d->cores = d->cores > s->cores ? d->cores : s->cores;
 }
 
+bool stats_node_ack_mean(const struct stats_node *n, uint64_t *mean_ns)
+{
+    uint64_t answered = n->accepted + n->rejected;
+
+    if (answered == 0)
+        return false;
+    *mean_ns = n->ack_sum_ns / answered;
+    return true;
+}
+
 static void add_nodes(struct stats_interval *d, const struct stats_interval *s)
 {
     uint32_t n = s->nnodes < STATS_MAX_NODES ? s->nnodes : STATS_MAX_NODES;
@@ -447,7 +457,7 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
         key(out, "nodes");
         for (uint32_t i = 0; i < s->nnodes && i < STATS_MAX_NODES; i++) {
             const struct stats_node *n = &s->node[i];
-            uint64_t answered = n->accepted + n->rejected;
+            uint64_t mean;
             sbuf_adds(out, i == 0 ? "[{\"sent\":" : ",{\"sent\":");
             sbuf_add_u64(out, n->sent);
             kv_u64(out, "accepted", n->accepted);
@@ -456,8 +466,8 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
             kv_u64(out, "conn_errors", n->conn_errors);
             kv_u64(out, "confirmed", n->confirmed);
             key(out, "ack_mean_ms");
-            if (answered > 0)
-                add_ms(out, n->ack_sum_ns / answered);
+            if (stats_node_ack_mean(n, &mean))
+                add_ms(out, mean);
             else
                 sbuf_adds(out, "null");
             key(out, "ack_max_ms");
@@ -555,7 +565,7 @@ void stats_render_nodes(struct sbuf *out, const struct stats_interval *total, do
               "confirmed, ack mean and max):\n");
     for (uint32_t i = 0; i < total->nnodes && i < STATS_MAX_NODES; i++) {
         const struct stats_node *n = &total->node[i];
-        uint64_t answered = n->accepted + n->rejected;
+        uint64_t mean;
         if (names != NULL)
             sbuf_addf(out, "    %s\n      ", names[i]);
         else
@@ -564,8 +574,8 @@ void stats_render_nodes(struct sbuf *out, const struct stats_interval *total, do
                   " / %" PRIu64 " / %" PRIu64 " (%.1f tx/s), ack ",
                   n->sent, per_s(n->sent, seconds), n->accepted, n->rejected, n->timeouts,
                   n->conn_errors, n->confirmed, per_s(n->confirmed, seconds));
-        if (answered > 0) {
-            add_ms(out, n->ack_sum_ns / answered);
+        if (stats_node_ack_mean(n, &mean)) {
+            add_ms(out, mean);
             sbuf_adds(out, " ms, max ");
             add_ms(out, n->ack_max_ns);
             sbuf_adds(out, " ms\n");

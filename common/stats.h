@@ -217,6 +217,11 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
  * newline. */
 void stats_render_summary(struct sbuf *out, const struct stats_interval *total, double seconds);
 
+/* The mean ack time of node n's answered requests (accepted + rejected)
+ * into *mean_ns. Returns false, leaving *mean_ns alone, when none was
+ * answered (then there is no ack figure, not a zero one). */
+bool stats_node_ack_mean(const struct stats_node *n, uint64_t *mean_ns);
+
 /* Appends the per-node part of a summary: one line per node (names[i] names
  * node i; names may be NULL, then nodes are numbered from 1) with sent,
  * accepted, rejected, timeouts, connection errors, confirmed and the mean

@@ -286,8 +286,9 @@ static void summary_cols(struct em *e, const struct stats_interval *w,
 static void node_cols(struct em *e, const struct stats_interval *s, uint32_t node,
                       const struct csvout_row *r)
 {
-    const struct stats_node *n = &s->node[node < STATS_MAX_NODES ? node : 0];
-    uint64_t answered = n->accepted + n->rejected;
+    const struct stats_node *n = &s->node[node]; /* node < STATS_MAX_NODES: csvout_node */
+    uint64_t mean = 0;
+    bool answered = stats_node_ack_mean(n, &mean);
 
     col_num(e, "t_s", r->t_s);
     col_num(e, "interval_s", e->secs);
@@ -305,12 +306,12 @@ static void node_cols(struct em *e, const struct stats_interval *s, uint32_t nod
     sep(e);
     if (e->header)
         sbuf_adds(e->b, "ack_mean_ms");
-    else if (answered > 0)
-        put_ms(e->b, n->ack_sum_ns / answered);
+    else if (answered)
+        put_ms(e->b, mean);
     sep(e);
     if (e->header)
         sbuf_adds(e->b, "ack_max_ms");
-    else if (answered > 0)
+    else if (answered)
         put_ms(e->b, n->ack_max_ns);
     col_pct(e, "sent_share_pct", e->header || s->c.sent == 0
                                      ? NAN : 100.0 * (double)n->sent / (double)s->c.sent);

@@ -306,15 +306,17 @@ static void phase_log_nodes(struct run *r, const struct stats_interval *t)
 {
     for (uint32_t k = 0; k < t->nnodes && k < r->nnodes; k++) {
         const struct stats_node *n = &t->node[k];
-        uint64_t answered = n->accepted + n->rejected;
+        uint64_t mean;
+        char ack[48] = "ack mean - (no answers)";
+        if (stats_node_ack_mean(n, &mean))
+            snprintf(ack, sizeof ack, "ack mean %.3f ms", (double)mean / 1e6);
         run_log(r, "  node %u %s: sent %llu (%.1f%%), accepted %llu, rejected %llu, "
-                "timeouts %llu, connection errors %llu, confirmed %llu, ack mean %.3f ms",
+                "timeouts %llu, connection errors %llu, confirmed %llu, %s",
                 (unsigned)k + 1, r->nodes[k], (unsigned long long)n->sent,
                 t->c.sent ? 100.0 * (double)n->sent / (double)t->c.sent : 0.0,
                 (unsigned long long)n->accepted, (unsigned long long)n->rejected,
                 (unsigned long long)n->timeouts, (unsigned long long)n->conn_errors,
-                (unsigned long long)n->confirmed,
-                answered ? (double)(n->ack_sum_ns / answered) / 1e6 : 0.0);
+                (unsigned long long)n->confirmed, ack);
     }
 }
 
