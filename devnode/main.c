@@ -28,6 +28,7 @@ struct opts {
     long max_tx_size, max_block_size, max_expiration;
     struct chain_opts chain;
     bool sink, stats_json, quiet, pending_set;
+    bool ack_first; /* --capacity-model ack-first */
 };
 
 struct app {
@@ -39,6 +40,7 @@ struct app {
     struct chain_stats prev_chain;
     struct rpc_stats prev_rpc;
     uint64_t prev_ns, prev_cpu_us;
+    int service_timer; /* apply-first: the 1 ms tick, or -1 */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -64,7 +66,14 @@ static void usage(FILE *f)
             "  --block-interval S     seconds between blocks, may be fractional (0.01..60)\n"
             "  --capacity TX_PER_S    apply at most this many transactions per second\n"
             "  --capacity-ops OPS     apply at most this many operations per second\n"
-            "  --max-pending N        refuse broadcasts while N are pending\n"
+            "  --capacity-model M     apply-first (default, as a real node): broadcasts wait\n"
+            "                         in one FIFO queue, are applied at the capacity and only\n"
+            "                         then answered, so acks slow down under overload and\n"
+            "                         blocks take what was applied; ack-first (NOT what a\n"
+            "                         node does): answer at once, blocks take the capacity's\n"
+            "                         share and the pending queue grows\n"
+            "  --max-pending N        refuse broadcasts (busy error) while N wait to be\n"
+            "                         applied or are pending\n"
             "                         (default: 60 s of capacity, min 1000; else 1000000)\n"
             "  --max-tx-size B        maximum_transaction_size (bytes)\n"
             "  --max-block-size B     maximum_block_size (bytes)\n"
@@ -112,11 +121,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_GENESIS, O_ACCOUNTS, O_INTERVAL, O_CAP, O_CAP_OPS, O_PENDING,
            O_TXSIZE, O_BLOCKSIZE, O_EXP, O_KEEP, O_KEEPMB, O_SINK, O_CERT, O_KEY, O_JSON,
-           O_QUIET, O_HELP, O_VERSION, O_SHARED };
+           O_QUIET, O_HELP, O_VERSION, O_SHARED, O_MODEL };
     static const struct option lo[] = {
         {"listen", 1, NULL, O_LISTEN}, {"genesis", 1, NULL, O_GENESIS},
         {"accounts", 1, NULL, O_ACCOUNTS}, {"block-interval", 1, NULL, O_INTERVAL},
         {"capacity", 1, NULL, O_CAP}, {"capacity-ops", 1, NULL, O_CAP_OPS},
+        {"capacity-model", 1, NULL, O_MODEL},
         {"max-pending", 1, NULL, O_PENDING}, {"max-tx-size", 1, NULL, O_TXSIZE},
         {"max-block-size", 1, NULL, O_BLOCKSIZE}, {"max-expiration", 1, NULL, O_EXP},
         {"keep-blocks", 1, NULL, O_KEEP}, {"keep-mb", 1, NULL, O_KEEPMB},
@@ -151,6 +161,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
         case O_CAP_OPS:
             if (parse_num(optarg, 0.001, 1e9, &o->chain.capacity_ops) < 0)
                 bad = "--capacity-ops: expected a positive rate";
+            break;
+        case O_MODEL:
+            if (strcmp(optarg, "apply-first") == 0)
+                o->ack_first = false;
+            else if (strcmp(optarg, "ack-first") == 0)
+                o->ack_first = true;
+            else
+                bad = "--capacity-model: expected apply-first or ack-first";
             break;
         case O_PENDING:
             if (parse_num(optarg, 1, 1e8, &d) < 0)
@@ -214,6 +232,24 @@ static int parse_args(struct opts *o, int argc, char **argv)
     return 0;
 }
 
+/* The node's capacity model applies to broadcasts when a capacity is set
+ * (not in --sink mode, and not when the old ack-first model is asked for). */
+static bool apply_first(const struct opts *o)
+{
+    return !o->sink && !o->ack_first && (o->chain.capacity_tps > 0 || o->chain.capacity_ops > 0);
+}
+
+/* Every millisecond: apply what the capacity allows (a fine grain keeps
+ * ack delays smooth; an idle tick costs a few microseconds). */
+static void on_service(void *arg)
+{
+    struct app *a = arg;
+
+    rpc_service(a->rpc);
+    if (rpc_service_len(a->rpc) == 0) /* idle: no ticks until a broadcast waits */
+        wsserver_timer_run(a->srv, a->service_timer, false);
+}
+
 static void *on_open(void *ud, uint64_t conn)
 {
     return rpc_session_new(((struct app *)ud)->rpc, conn);
@@ -221,8 +257,11 @@ static void *on_open(void *ud, uint64_t conn)
 
 static void on_message(void *ud, void *session, const char *msg, size_t len, struct sbuf *reply)
 {
-    (void)ud;
+    struct app *a = ud;
+
     rpc_handle(session, msg, len, reply);
+    if (a->service_timer >= 0 && rpc_service_len(a->rpc) > 0)
+        wsserver_timer_run(a->srv, a->service_timer, true);
 }
 
 static void on_close(void *ud, void *session)
@@ -269,6 +308,11 @@ static void on_status(void *arg)
     uint64_t rej = 0;
     char why[512];
     size_t wl = 0;
+    struct hist *wait = rpc_apply_wait(a->rpc);
+    double wmean = wait != NULL ? hist_mean(wait) / 1e6 : 0;
+    double wp99 = wait != NULL ? (double)hist_percentile(wait, 99) / 1e6 : 0;
+    size_t queued = rpc_service_len(a->rpc);
+    char svc[96] = "";
 
     why[0] = '\0';
     for (int r = 1; r < FCERR_NREASONS; r++) {
@@ -280,27 +324,34 @@ static void on_status(void *arg)
                                    wl > 0 ? (a->o.stats_json ? "," : ", ") : "",
                                    fcerr_reason_name((enum fcerr_reason)r), d);
     }
+    if (wait != NULL)
+        snprintf(svc, sizeof svc, " | queue %zu | apply wait %.1f ms (p99 %.1f)", queued, wmean,
+                 wp99);
     if (a->o.stats_json) {
         printf("{\"time\":%" PRIu32 ",\"head_block\":%" PRIu32 ",\"pending\":%zu,"
                "\"applied_tx\":%" PRIu64 ",\"applied_ops\":%" PRIu64 ",\"accepted\":%" PRIu64
                ",\"rejected\":%" PRIu64 ",\"rejected_by_reason\":{%s},\"dropped\":%" PRIu64
-               ",\"connections\":%" PRIu64 ",\"cpu_percent\":%.1f,\"interval_s\":%.3f}\n",
+               ",\"connections\":%" PRIu64 ",\"cpu_percent\":%.1f,\"interval_s\":%.3f"
+               ",\"service_queue\":%zu,\"apply_wait_ms_mean\":%.3f,\"apply_wait_ms_p99\":%.3f}\n",
                timefmt_wall_secs(), chain_head_num(a->chain), chain_pending_count(a->chain),
                cs->applied_tx - a->prev_chain.applied_tx,
                cs->applied_ops - a->prev_chain.applied_ops, rs->accepted - a->prev_rpc.accepted,
                rej, why, cs->dropped - a->prev_chain.dropped, wsserver_stats(a->srv)->open, pct,
-               dt);
+               dt, queued, wmean, wp99);
         fflush(stdout);
     } else if (!a->o.quiet) {
         fprintf(stderr,
                 "devnode: head %" PRIu32 " | pending %zu | applied %" PRIu64 " tx/s %" PRIu64
                 " ops/s | accepted %" PRIu64 "/s | rejected %" PRIu64 "%s%s%s | conns %" PRIu64
-                " | cpu %.0f%%\n",
+                " | cpu %.0f%%%s\n",
                 chain_head_num(a->chain), chain_pending_count(a->chain),
                 cs->applied_tx - a->prev_chain.applied_tx,
                 cs->applied_ops - a->prev_chain.applied_ops, rs->accepted - a->prev_rpc.accepted,
-                rej, wl ? " (" : "", why, wl ? ")" : "", wsserver_stats(a->srv)->open, pct);
+                rej, wl ? " (" : "", why, wl ? ")" : "", wsserver_stats(a->srv)->open, pct,
+                svc);
     }
+    if (wait != NULL)
+        hist_reset(wait);
     a->prev_chain = *cs;
     a->prev_rpc = *rs;
     a->prev_ns = now;
@@ -346,6 +397,7 @@ int main(int argc, char **argv)
 
     memset(&a, 0, sizeof a);
     memset(&g, 0, sizeof g);
+    a.service_timer = -1;
     if (parse_args(&a.o, argc, argv) < 0)
         return 2;
     sctx = sign_ctx_new(err);
@@ -355,8 +407,17 @@ int main(int argc, char **argv)
     }
     if (load_genesis(&a.o, sctx, &g) < 0)
         goto out;
-    a.chain = chain_new(&g, &a.o.chain, sctx, timefmt_wall_secs(), err);
-    if (a.chain == NULL || (a.rpc = rpc_new(a.chain, sctx, a.o.sink, on_send, &a, err)) == NULL) {
+    {
+        /* Apply-first: the capacity is spent where broadcasts are applied
+         * (the service queue), and blocks take whatever was applied. */
+        struct chain_opts co = a.o.chain;
+        if (apply_first(&a.o))
+            co.capacity_tps = co.capacity_ops = 0;
+        a.chain = chain_new(&g, &co, sctx, timefmt_wall_secs(), err);
+    }
+    if (a.chain == NULL || (a.rpc = rpc_new(a.chain, sctx, a.o.sink, on_send, &a, err)) == NULL ||
+        (apply_first(&a.o) &&
+         rpc_set_service(a.rpc, a.o.chain.capacity_tps, a.o.chain.capacity_ops, err) < 0)) {
         fprintf(stderr, "devnode: %s\n", err);
         goto out;
     }
@@ -370,7 +431,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (wsserver_every(a.srv, (uint64_t)g.params.block_interval_ms * 1000000u, on_block, &a) < 0 ||
-        wsserver_every(a.srv, 1000000000u, on_status, &a) < 0) {
+        wsserver_every(a.srv, 1000000000u, on_status, &a) < 0 ||
+        (apply_first(&a.o) &&
+         (a.service_timer = wsserver_every(a.srv, 1000000u, on_service, &a)) < 0)) {
         fprintf(stderr, "devnode: cannot start timers\n");
         goto out;
     }

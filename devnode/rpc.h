@@ -14,6 +14,7 @@
 
 #include "chain.h"
 #include "fcerr.h"
+#include "hist.h"
 #include "sbuf.h"
 
 struct rpc;
@@ -58,5 +59,24 @@ void rpc_handle(struct rpc_session *s, const char *text, size_t len, struct sbuf
 void rpc_block_produced(struct rpc *r, const struct chain_block *b);
 
 const struct rpc_stats *rpc_stats(const struct rpc *r);
+
+/* The apply-first capacity model (the node's): from now on websocket
+ * broadcasts wait in one FIFO service queue and are applied, and only
+ * then answered, at tx_per_s transactions and ops_per_s operations per
+ * second (0: that budget unlimited); see svcq.h. The chain's
+ * max_pending bounds what waits plus what is pending; past it
+ * broadcasts are refused at once with the queue-full error. HTTP
+ * broadcasts cannot wait: they are applied at once and charged to the
+ * budget. Returns 0, or -1 with err. */
+int rpc_set_service(struct rpc *r, double tx_per_s, double ops_per_s, char *err);
+/* Applies the queued broadcasts the budget allows now and sends their
+ * answers (call it every millisecond). Returns how many were applied. */
+size_t rpc_service(struct rpc *r);
+/* Broadcasts waiting in the service queue (0 without one). */
+size_t rpc_service_len(const struct rpc *r);
+/* With a service queue: the histogram of apply waits (ns from arrival to
+ * apply) of the broadcasts applied since the caller last reset it (the
+ * caller reads and resets it, e.g. every second); NULL without one. */
+struct hist *rpc_apply_wait(struct rpc *r);
 
 #endif
