@@ -26,6 +26,7 @@ struct rpc *rpc_new(struct chain *c, const struct sign_ctx *sctx, bool sink, rpc
     r->ud = ud;
     tx_init(&r->scratch);
     sbuf_init(&r->msg);
+    sbuf_init(&r->relay_msg);
     r->capacity_tps = chain_options(c)->capacity_tps;
     r->v = validator_new(c, sctx, err);
     if (r->v == NULL) {
@@ -44,6 +45,7 @@ void rpc_free(struct rpc *r)
     hist_free(r->wait);
     tx_clear(&r->scratch);
     sbuf_free(&r->msg);
+    sbuf_free(&r->relay_msg);
     free(r);
 }
 
@@ -341,7 +343,8 @@ size_t rpc_service(struct rpc *r)
         call.jsonrpc = it->jsonrpc;
         svcq_charge(r->svc, it->nops);
         hist_record(r->wait, now - it->enq_ns);
-        rc = rpcapi_apply_broadcast(r, &call, it->conn, it->kind, it->txj, it->cb, &e);
+        rc = rpcapi_apply_broadcast(r, &call, it->conn, it->kind, it->txj, it->cb, it->relayed,
+                                    &e);
         /* The answer the request was waiting for (none for a
          * notification, or a synchronous one until inclusion). */
         if (it->id != NULL && (rc < 0 || !call.deferred)) {

@@ -24,6 +24,11 @@ struct rpc {
     struct svcq *svc;  /* apply-first capacity model, or NULL */
     struct hist *wait; /* with svc: apply wait of each broadcast, ns */
     double capacity_tps; /* for the queue-full message (0: none) */
+    bool relay_on;       /* part of a devnode network */
+    rpc_relay_fn relay_out;
+    void *relay_ud;
+    struct sbuf relay_msg;
+    struct rpc_relay_stats relay;
 };
 
 struct rpc_session {
@@ -57,7 +62,19 @@ int rpcapi_api_by_name(struct rpc_session *s, const char *name, uint64_t *api, s
  * the answer waits for inclusion), or -1 with e. Counts it in the stats. */
 int rpcapi_apply_broadcast(struct rpc *r, struct rpc_call *call, uint64_t conn,
                            enum svcq_kind kind, const struct jv *txj, const struct jv *cb,
-                           struct fcerr *e);
+                           bool relayed, struct fcerr *e);
+
+/* Apply-first model: queue the broadcast unless it can be applied at once
+ * (nothing waiting and budget left). Returns 1 when queued (answered when
+ * applied), 0 to apply it now, -1 with e (busy). */
+int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
+                 const struct jv *txj, const struct jv *cb, bool relayed, struct fcerr *e);
+
+/* rpcrelay.c: a relayed transaction was accepted from a client: relay it
+ * on (vd from validator_check). */
+void rpcrelay_tx(struct rpc *r, const struct validated *vd);
+/* The devnode_relay_* methods; -1 with e when method is not one. */
+int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e);
 
 /* Renders the fc-shaped error reply to call into out. */
 void rpc_render_error(struct sbuf *out, const struct rpc_call *call, const struct fcerr *e);

@@ -372,15 +372,24 @@ static int set_waiter(const struct rpc_call *call, uint64_t conn, struct chain_e
 
 int rpcapi_apply_broadcast(struct rpc *r, struct rpc_call *call, uint64_t conn,
                            enum svcq_kind kind, const struct jv *txj, const struct jv *cb,
-                           struct fcerr *e)
+                           bool relayed, struct fcerr *e)
 {
     struct validated vd;
 
     if (validator_check(r->v, txj, true, &vd, e) < 0) {
-        r->stats.rejected[e->reason]++;
+        if (relayed)
+            r->relay.tx_in_rejected++; /* mostly duplicates: not a client's rejection */
+        else
+            r->stats.rejected[e->reason]++;
         return -1;
     }
+    if (relayed) {
+        r->relay.tx_in_applied++;
+        return 0;
+    }
     r->stats.accepted++;
+    if (r->relay_on)
+        rpcrelay_tx(r, &vd);
     if (kind == SVCQ_CALLBACK) {
         /* A callback that cannot be stored is not fatal: the tx is in. */
         (void)set_waiter(call, conn, vd.entry, cb);
@@ -404,18 +413,19 @@ static int queue_full(struct rpc *r, struct fcerr *e)
     return -1;
 }
 
-/* Apply-first model: queue the broadcast unless it can be applied at
- * once (nothing waiting and budget left). Returns 1 when queued (the
- * answer comes when it is applied), 0 to apply it now, -1 with e. */
-static int admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
-                 const struct jv *txj, const struct jv *cb, struct fcerr *e)
+int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
+                 const struct jv *txj, const struct jv *cb, bool relayed, struct fcerr *e)
 {
     uint64_t now = timefmt_mono_ns();
     size_t nops = jv_len(jv_get(txj, "operations"));
     struct svcq_item *it;
 
-    if (svcq_len(r->svc) + chain_pending_count(r->c) >= chain_options(r->c)->max_pending)
-        return queue_full(r, e);
+    if (svcq_len(r->svc) + chain_pending_count(r->c) >= chain_options(r->c)->max_pending) {
+        if (!relayed)
+            return queue_full(r, e);
+        r->relay.tx_in_rejected++;
+        return -1;
+    }
     if (call->s->conn == 0 || (svcq_len(r->svc) == 0 && svcq_ready(r->svc, now))) {
         /* An HTTP request cannot wait for a later answer: it is applied
          * at once and its cost is charged to the budget all the same. */
@@ -440,6 +450,7 @@ static int admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
     it->nops = nops > UINT32_MAX ? UINT32_MAX : (uint32_t)nops;
     it->conn = call->s->conn;
     it->enq_ns = now;
+    it->relayed = relayed;
     svcq_push(r->svc, it);
     call->deferred = true;
     return 1;
@@ -487,19 +498,21 @@ static int api_broadcast(struct rpc_call *call, struct sbuf *out, struct fcerr *
         return rc;
     }
     if (r->svc != NULL) {
-        rc = admit(r, call, kind, txj, cb, e);
+        rc = rpcapi_admit(r, call, kind, txj, cb, false, e);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
     } else if (chain_pending_full(r->c)) {
         return queue_full(r, e);
     }
-    return rpcapi_apply_broadcast(r, call, call->s->conn, kind, txj, cb, e);
+    return rpcapi_apply_broadcast(r, call, call->s->conn, kind, txj, cb, false, e);
 }
 
 int rpcapi_dispatch(struct rpc_call *call, uint64_t api, struct sbuf *out, struct fcerr *e)
 {
     struct rpc_session *s = call->s;
 
+    if (api == API_DATABASE && s->r->relay_on && strncmp(call->method, "devnode_relay_", 14) == 0)
+        return rpcrelay_dispatch(call, e);
     if (api == API_DATABASE)
         return api_database(call, out, e);
     if (api == API_LOGIN)

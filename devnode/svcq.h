@@ -32,6 +32,7 @@ struct svcq_item {
     uint32_t nops;          /* operations, for --capacity-ops */
     uint64_t conn;          /* where the answer goes */
     uint64_t enq_ns;        /* monotonic time it arrived */
+    bool relayed;           /* from a peer (devnode network): not relayed again */
 };
 
 struct svcq;

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "timefmt.h"
+#include "wspeer_lws.h"
 
 #define BUCKETS 1024
 #define MAX_TIMERS 8
@@ -385,6 +386,7 @@ static int timer_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
 static const struct lws_protocols protocols[] = {
     {"devnode", callback, sizeof(struct conn), 65536, 0, NULL, 0},
     {"devnode-timer", timer_callback, 0, 0, 0, NULL, 0},
+    {WSPEER_PROTOCOL, wspeer_lws_callback, 0, 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -542,4 +544,14 @@ void wsserver_wake(struct wsserver *s)
 const struct wsserver_stats *wsserver_stats(const struct wsserver *s)
 {
     return &s->stats;
+}
+
+struct lws_context *wsserver_lws_context(struct wsserver *s)
+{
+    return s->ctx;
+}
+
+struct lws_vhost *wsserver_lws_vhost(struct wsserver *s)
+{
+    return s->vhost;
 }
