@@ -336,7 +336,17 @@ size_t rpc_service(struct rpc *r)
         struct svcq_item *it = svcq_pop(r->svc);
         struct rpc_call call;
         struct fcerr e;
+        struct validated vd;
         int rc;
+
+        if (it->relayed && validator_parse(r->v, it->txj, &vd, &e) == 0 &&
+            chain_txid_known(r->c, vd.txid)) {
+            /* Known already (a block brought it): the P2P layer drops an
+             * item it has by id, at no cost to the main thread. */
+            r->relay.tx_in_dup++;
+            svcq_item_free(it);
+            continue;
+        }
 
         memset(&call, 0, sizeof call);
         call.id = it->id;

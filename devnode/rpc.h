@@ -64,14 +64,20 @@ const struct rpc_stats *rpc_stats(const struct rpc *r);
  * (MAX_MESSAGE_SIZE); a transaction or block packed larger is not relayed. */
 #define RPC_P2P_MAX_MESSAGE (2u * 1024 * 1024)
 
-/* Sends one relay message (JSON text) to every peer; forced for blocks
- * (not dropped for a full relay queue). */
+/* Sends one relay message to every peer. forced: a block message (JSON
+ * text, sent as is; not dropped for a full relay queue). Otherwise msg is
+ * one transaction's JSON, which the transport sends batched with the
+ * transactions due at the same time as RPC_RELAY_TRX_PREFIX tx1[,tx2...]
+ * RPC_RELAY_TRX_SUFFIX. */
 typedef void (*rpc_relay_fn)(void *ud, const char *msg, size_t len, bool forced);
+#define RPC_RELAY_TRX_PREFIX "{\"method\":\"devnode_relay_trx\",\"params\":["
+#define RPC_RELAY_TRX_SUFFIX "]}"
 
 struct rpc_relay_stats {
     uint64_t tx_out, tx_too_big;        /* accepted client transactions relayed / over the limit */
     uint64_t blocks_out, block_too_big; /* produced blocks relayed / over the limit */
-    uint64_t tx_in, tx_in_applied, tx_in_rejected; /* relayed by peers (rejected: duplicates...) */
+    uint64_t tx_in, tx_in_applied, tx_in_rejected; /* relayed by peers */
+    uint64_t tx_in_dup;                 /* relayed ones known by the time their turn came */
     uint64_t blocks_in;                 /* peers' blocks applied */
     uint64_t blocks_missed;             /* peers' blocks that did not link (one went missing) */
     uint64_t block_tx_skipped;          /* transactions of applied blocks that failed here */
@@ -81,7 +87,7 @@ struct rpc_relay_stats {
 
 /* Joins a devnode network: transactions accepted from clients are
  * relayed with out (the relay messages are JSON-RPC notifications
- * "devnode_relay_trx" [tx] and "devnode_relay_block" [{num, id,
+ * "devnode_relay_trx" [tx, ...] and "devnode_relay_block" [{num, id,
  * timestamp, transactions}]), and those methods are answered: a relayed
  * transaction is validated and applied like a broadcast (through the
  * service queue with a capacity: it spends the node's capacity) and not

@@ -50,6 +50,7 @@ struct rpc_call {
     bool deferred;         /* the reply will come later */
     struct jv *root;       /* the parsed request */
     bool root_taken;       /* root now belongs to a queued broadcast */
+    struct svcq_item *queued; /* set by rpcapi_admit when it queued one */
 };
 
 /* Outcome of a method: 0 with the result appended to out, or -1 with e. */
@@ -66,7 +67,9 @@ int rpcapi_apply_broadcast(struct rpc *r, struct rpc_call *call, uint64_t conn,
 
 /* Apply-first model: queue the broadcast unless it can be applied at once
  * (nothing waiting and budget left). Returns 1 when queued (answered when
- * applied), 0 to apply it now, -1 with e (busy). */
+ * applied; call->queued is the item; a client's item owns call->root, a
+ * relayed one does not: the caller gives the root to one of them), 0 to
+ * apply it now, -1 with e (busy). */
 int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
                  const struct jv *txj, const struct jv *cb, bool relayed, struct fcerr *e);
 

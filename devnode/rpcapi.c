@@ -441,8 +441,10 @@ int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
                      "false: out of memory");
         return -1;
     }
-    it->root = call->root;
-    call->root_taken = true;
+    if (!relayed) {
+        it->root = call->root;
+        call->root_taken = true;
+    }
     it->txj = txj;
     it->cb = cb;
     it->jsonrpc = call->jsonrpc;
@@ -452,6 +454,7 @@ int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
     it->enq_ns = now;
     it->relayed = relayed;
     svcq_push(r->svc, it);
+    call->queued = it;
     call->deferred = true;
     return 1;
 }

@@ -43,9 +43,7 @@ void rpcrelay_tx(struct rpc *r, const struct validated *vd)
         return;
     }
     sbuf_reset(&r->relay_msg);
-    sbuf_adds(&r->relay_msg, "{\"method\":\"devnode_relay_trx\",\"params\":[");
     txjson_render(&r->relay_msg, vd->tx, true, chain_genesis(r->c)->prefix);
-    sbuf_adds(&r->relay_msg, "]}");
     if (r->relay_msg.overflow)
         return;
     r->relay.tx_out++;
@@ -178,17 +176,30 @@ int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e)
 {
     struct rpc *r = call->s->r;
     const struct jv *a0 = jv_at(call->args, 0);
+    struct svcq_item *last = NULL;
     int rc;
 
     if (strcmp(call->method, "devnode_relay_block") == 0)
         return apply_block(r, a0, e);
     if (strcmp(call->method, "devnode_relay_trx") != 0 || a0 == NULL)
         return rpc_err_args(e, call->method);
-    r->relay.tx_in++;
-    if (r->svc != NULL) {
-        rc = rpcapi_admit(r, call, SVCQ_PLAIN, a0, NULL, true, e);
-        if (rc != 0)
-            return rc < 0 ? -1 : 0;
+    /* A batch of transactions: each goes through the service queue on its
+     * own; the last one queued keeps the parsed message alive. */
+    for (size_t i = 0; i < jv_len(call->args); i++) {
+        const struct jv *txj = jv_at(call->args, i);
+        struct fcerr te;
+        r->relay.tx_in++;
+        call->queued = NULL;
+        rc = r->svc != NULL ? rpcapi_admit(r, call, SVCQ_PLAIN, txj, NULL, true, &te) : 0;
+        if (rc == 0)
+            (void)rpcapi_apply_broadcast(r, call, call->s->conn, SVCQ_PLAIN, txj, NULL, true,
+                                         &te);
+        else if (rc > 0)
+            last = call->queued;
     }
-    return rpcapi_apply_broadcast(r, call, call->s->conn, SVCQ_PLAIN, a0, NULL, true, e);
+    if (last != NULL) {
+        last->root = call->root;
+        call->root_taken = true;
+    }
+    return 0;
 }

@@ -6,9 +6,10 @@
 #include "jv.h"
 
 /* Budget that may build up while items wait for a late timer tick: enough
- * to absorb a busy event loop, small enough that a stalled process does
- * not apply seconds of work at once when it resumes. */
-#define BACKLOG_S 0.1
+ * to absorb a busy event loop or a process starved of CPU on a loaded
+ * machine for a while, small enough that a stopped process does not apply
+ * seconds of work at once when it resumes. */
+#define BACKLOG_S 0.25
 
 struct svcq {
     double rate_tx, rate_ops;

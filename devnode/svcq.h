@@ -7,7 +7,7 @@
  * positive, and its cost (1 transaction, its operations) is then charged,
  * so the long-run rate is exactly the capacity. The budget does not build
  * up while the queue is empty (an idle thread saves no time) and at most
- * 100 ms of it builds up while the queue waits for a late timer.
+ * 250 ms of it builds up while the queue waits for a late timer.
  * Pure data structure: no clock reads, no I/O. */
 #ifndef DEVNODE_SVCQ_H
 #define DEVNODE_SVCQ_H

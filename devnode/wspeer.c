@@ -10,10 +10,12 @@
 #include "wspeer_lws.h"
 
 #define RECONNECT_NS 1000000000u
+#define BATCH_MAX (1u << 20)
 
 struct pmsg {
     struct pmsg *next;
     uint64_t due_ns;
+    bool batch;
     size_t len;
     unsigned char buf[]; /* LWS_PRE headroom, then the message */
 };
@@ -28,6 +30,9 @@ struct wspeer {
     size_t max_bytes;
     void (*on_up)(void *ud, struct wspeer *p);
     void *ud;
+    char *prefix, *suffix; /* batches, or NULL */
+    unsigned char *wbuf;   /* a batch being written: LWS_PRE, then text */
+    size_t wcap;
     struct lws *wsi;
     bool connecting, up, closing;
     uint64_t next_try_ns;
@@ -58,6 +63,15 @@ struct wspeer *wspeer_new(struct wsserver *srv, const struct wspeer_cfg *cfg, ch
     p->max_bytes = cfg->max_bytes;
     p->on_up = cfg->on_up;
     p->ud = cfg->ud;
+    if (cfg->batch_prefix != NULL) {
+        p->prefix = strdup(cfg->batch_prefix);
+        p->suffix = strdup(cfg->batch_suffix != NULL ? cfg->batch_suffix : "");
+        if (p->prefix == NULL || p->suffix == NULL) {
+            err_set(err, "out of memory");
+            wspeer_free(p);
+            return NULL;
+        }
+    }
     return p;
 }
 
@@ -85,6 +99,9 @@ void wspeer_free(struct wspeer *p)
         lws_set_timeout(p->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
     }
     drop_all(p);
+    free(p->prefix);
+    free(p->suffix);
+    free(p->wbuf);
     free(p);
 }
 
@@ -111,6 +128,7 @@ int wspeer_send(struct wspeer *p, const char *msg, size_t len, bool forced, uint
     p->link_free_ns = start + (uint64_t)((double)len * p->ns_per_byte);
     m->due_ns = p->link_free_ns + p->latency_ns;
     m->next = NULL;
+    m->batch = !forced && p->prefix != NULL;
     m->len = len;
     memcpy(m->buf + LWS_PRE, msg, len);
     if (p->tail != NULL)
@@ -172,15 +190,10 @@ const char *wspeer_name(const struct wspeer *p)
     return p->name;
 }
 
-static int writeable(struct wspeer *p, struct lws *wsi)
+static void pop_sent(struct wspeer *p)
 {
     struct pmsg *m = p->head;
-    uint64_t now = timefmt_mono_ns();
 
-    if (m == NULL || m->due_ns > now) /* the next tick asks again */
-        return 0;
-    if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-        return -1;
     p->head = m->next;
     if (p->head == NULL)
         p->tail = NULL;
@@ -189,6 +202,63 @@ static int writeable(struct wspeer *p, struct lws *wsi)
     p->st.sent++;
     p->st.sent_bytes += m->len;
     free(m);
+}
+
+/* The due batch items at the head as one message in p->wbuf; returns its
+ * length (0 when out of memory). Items stay queued until written. */
+static size_t build_batch(struct wspeer *p, uint64_t now, size_t *nitems)
+{
+    size_t pl = strlen(p->prefix), sl = strlen(p->suffix), len = pl, n = 0;
+    struct pmsg *m;
+
+    for (m = p->head; m != NULL && m->batch && m->due_ns <= now; m = m->next) {
+        if (n > 0 && len + 1 + m->len > BATCH_MAX)
+            break;
+        len += m->len + (n > 0);
+        n++;
+    }
+    len += sl;
+    if (LWS_PRE + len > p->wcap) {
+        unsigned char *b = realloc(p->wbuf, LWS_PRE + len);
+        if (b == NULL)
+            return 0;
+        p->wbuf = b;
+        p->wcap = LWS_PRE + len;
+    }
+    len = 0;
+    memcpy(p->wbuf + LWS_PRE, p->prefix, pl);
+    len = pl;
+    m = p->head;
+    for (size_t i = 0; i < n; i++, m = m->next) {
+        if (i > 0)
+            p->wbuf[LWS_PRE + len++] = ',';
+        memcpy(p->wbuf + LWS_PRE + len, m->buf + LWS_PRE, m->len);
+        len += m->len;
+    }
+    memcpy(p->wbuf + LWS_PRE + len, p->suffix, sl);
+    *nitems = n;
+    return len + sl;
+}
+
+static int writeable(struct wspeer *p, struct lws *wsi)
+{
+    struct pmsg *m = p->head;
+    uint64_t now = timefmt_mono_ns();
+
+    if (m == NULL || m->due_ns > now) /* the next tick asks again */
+        return 0;
+    if (m->batch) {
+        size_t n = 0, len = build_batch(p, now, &n);
+        if (len == 0 || lws_write(wsi, p->wbuf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
+            return -1;
+        while (n-- > 0)
+            pop_sent(p);
+    } else {
+        if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+            return -1;
+        pop_sent(p);
+    }
+    p->st.writes++;
     if (p->head != NULL && p->head->due_ns <= now)
         lws_callback_on_writable(wsi);
     return 0;

@@ -28,10 +28,15 @@ struct wspeer_cfg {
      * blocks it may have missed (NULL: nothing). */
     void (*on_up)(void *ud, struct wspeer *p);
     void *ud;
+    /* Messages sent not forced are items of a batch: those due together
+     * leave as one message, prefix item[,item...] suffix (up to 1 MiB of
+     * items); NULL prefix: every message as it is. */
+    const char *batch_prefix, *batch_suffix;
 };
 
 struct wspeer_stats {
-    uint64_t sent, sent_bytes;
+    uint64_t sent, sent_bytes;  /* messages queued that were written, and bytes */
+    uint64_t writes;            /* websocket messages written (batches count once) */
     uint64_t dropped_full;  /* over max_bytes */
     uint64_t dropped_down;  /* peer unreachable */
     size_t queued, queued_bytes;
@@ -45,8 +50,9 @@ struct wspeer *wspeer_new(struct wsserver *srv, const struct wspeer_cfg *cfg, ch
 /* Closes and frees; NULL is a no-op. Call before wsserver_free. */
 void wspeer_free(struct wspeer *p);
 
-/* Queues msg (copied) for the peer; forced messages ignore the byte bound.
- * Returns 0 when queued, -1 when dropped (counted). */
+/* Queues msg (copied) for the peer; forced messages ignore the byte bound
+ * and are never batched. Returns 0 when queued, -1 when dropped
+ * (counted). */
 int wspeer_send(struct wspeer *p, const char *msg, size_t len, bool forced, uint64_t now_ns);
 
 /* Writes what is due, reconnects when down. Call every millisecond

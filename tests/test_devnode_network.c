@@ -8,8 +8,10 @@
  *    relayed: the followers cannot link it and stop there, the producer
  *    goes on;
  *  - a follower killed mid-run: the producer keeps producing, the other
- *    follower keeps following, transactions sent to the survivors land.
- * Bounded: about 25 s in all. */
+ *    follower keeps following, transactions sent to the survivors land;
+ *  - offered 1.5 x a node's capacity spread over the three: the network
+ *    confirms one node's capacity (+-5 %) and refuses nothing.
+ * Bounded: about 45 s in all. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -299,7 +301,7 @@ static size_t chain_txs(struct net *n, int i, uint32_t from, uint32_t to)
 
 static void test_block_over_p2p_limit(void **state)
 {
-    const char *extra[] = {"--block-interval", "1", "--max-tx-size", "1048000",
+    const char *extra[] = {"--block-interval", "2", "--max-tx-size", "1048000",
                            "--max-block-size", "4000000", NULL};
     struct net n;
     struct keys k;
@@ -330,7 +332,7 @@ static void test_block_over_p2p_limit(void **state)
         assert_non_null(strstr(rep, "\"result\":null"));
         free(rep);
     }
-    deadline = timefmt_mono_ns() + 6000000000u;
+    deadline = timefmt_mono_ns() + 10000000000u;
     while (big == 0 && timefmt_mono_ns() < deadline) {
         usleep(200000);
         h = head_num(n.m[0]);
@@ -438,12 +440,75 @@ static void test_kill_follower(void **state)
     sign_ctx_free(k.ctx);
 }
 
+/* Offered 1.5 x a node's capacity spread over the three nodes: every
+ * node must apply everything (its own and the relayed transactions), so
+ * the network accepts and confirms about one node's capacity, not three
+ * times it. */
+static void test_network_capacity(void **state)
+{
+    const char *extra[] = {"--block-interval", "0.5", "--capacity", "500", NULL};
+    struct net n;
+    struct keys k;
+    size_t count = 3750, sent[NODES] = {0}, acked = 0, confirmed;
+    char **reqs;
+    uint32_t h1 = 0, h2 = 0;
+    uint64_t t0, t1 = 0, t2 = 0;
+    double rate;
+
+    (void)state;
+    k.ctx = sign_ctx_new(NULL);
+    k.alice = dn_test_key(k.ctx, 1);
+    net_start(&n, extra);
+    dn_chain_id(n.c[0], k.chain_id);
+    while (head_num(n.m[0]) < 1)
+        usleep(50000);
+    reqs = make_txs(n.c[0], &k, count, 1, 0);
+    t0 = timefmt_mono_ns();
+    for (size_t i = 0; i < count; i++) {
+        uint64_t due = t0 + (uint64_t)((double)i * 1e9 / 750);
+        while (timefmt_mono_ns() < due)
+            usleep(200);
+        assert_int_equal(wstc_send(n.c[i % NODES], reqs[i], strlen(reqs[i]), 2000), 0);
+        sent[i % NODES]++;
+        /* Blocks produced from 1.5 s to 4.5 s: the queues are never empty. */
+        if (t1 == 0 && timefmt_mono_ns() >= t0 + 1500000000u) {
+            h1 = head_num(n.m[0]);
+            t1 = timefmt_mono_ns();
+        }
+        if (t2 == 0 && timefmt_mono_ns() >= t0 + 4500000000u) {
+            h2 = head_num(n.m[0]);
+            t2 = timefmt_mono_ns();
+        }
+    }
+    assert_true(h2 > h1 + 2);
+    confirmed = chain_txs(&n, 0, h1 + 1, h2);
+    rate = (double)confirmed / ((h2 - h1) * 0.5);
+    for (int i = 0; i < NODES; i++) {
+        for (size_t j = 0; j < sent[i]; j++) {
+            char *rep = wstc_recv(n.c[i], 20000);
+            assert_non_null(rep);
+            acked += strstr(rep, "\"result\":null") != NULL;
+            free(rep);
+        }
+    }
+    print_message("# offered 750 tx/s over 3 nodes of capacity 500: blocks %u..%u confirmed "
+                  "%.0f tx/s; %zu of %zu acknowledged (none refused)\n",
+                  h1 + 1, h2, rate, acked, count);
+    assert_int_equal(acked, count);
+    assert_true(rate >= 500 * 0.95 && rate <= 500 * 1.05);
+    net_stop(&n);
+    free_txs(reqs, count);
+    sign_key_free(k.alice);
+    sign_ctx_free(k.ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relay_one_chain),
         cmocka_unit_test(test_block_over_p2p_limit),
         cmocka_unit_test(test_kill_follower),
+        cmocka_unit_test(test_network_capacity),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
