@@ -230,6 +230,10 @@ int opts_parse(struct opts *o, int argc, char **argv)
         o->peers[i].bandwidth_bps = o->relay_mbit * 1e6;
         o->peers[i].max_bytes = (size_t)(o->relay_queue_mb * 1048576.0);
     }
+    if (o->follow && o->npeers == 0) {
+        fprintf(stderr, "devnode: --follow needs --peer (the producer to follow)\n");
+        return -1;
+    }
     if (o->sink && (o->npeers > 0 || o->follow)) {
         fprintf(stderr, "devnode: --sink does not join a network (--peer, --follow)\n");
         return -1;
