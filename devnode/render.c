@@ -59,7 +59,7 @@ static void render_key(struct sbuf *s, const char *prefix, const uint8_t key[PUB
     sbuf_addc(s, '"');
 }
 
-void render_dgp(struct sbuf *s, const struct chain *c)
+void render_dgp(struct sbuf *s, const struct chain *c, uint64_t missed)
 {
     uint32_t head = chain_head_num(c), t = chain_head_time(c), g = chain_genesis_time(c);
 
@@ -76,10 +76,12 @@ void render_dgp(struct sbuf *s, const struct chain *c)
     sbuf_adds(s, ",\"last_budget_time\":");
     render_time(s, g);
     /* One witness that never misses: every recent slot is filled and the
-     * head block is irreversible at once. */
+     * head block is irreversible at once. A follower of a devnode network
+     * reports the blocks it could not link as missed. */
     sbuf_adds(s, ",\"witness_budget\":0,\"total_pob\":0,\"total_inactive\":0,"
-                 "\"accounts_registered_this_interval\":0,\"recently_missed_count\":0,"
-                 "\"current_aslot\":");
+                 "\"accounts_registered_this_interval\":0,\"recently_missed_count\":");
+    sbuf_add_u64(s, missed);
+    sbuf_adds(s, ",\"current_aslot\":");
     sbuf_add_u64(s, head);
     sbuf_adds(s, ",\"recent_slots_filled\":\"340282366920938463463374607431768211455\","
                  "\"dynamic_flags\":0,\"last_irreversible_block_num\":");

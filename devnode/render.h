@@ -18,8 +18,8 @@ void render_time(struct sbuf *s, uint32_t t);
 /* "S.T.N" with quotes. */
 void render_id(struct sbuf *s, unsigned space, unsigned type, uint64_t instance);
 
-/* get_dynamic_global_properties. */
-void render_dgp(struct sbuf *s, const struct chain *c);
+/* get_dynamic_global_properties; missed: recently_missed_count. */
+void render_dgp(struct sbuf *s, const struct chain *c, uint64_t missed);
 /* get_global_properties. */
 void render_gp(struct sbuf *s, const struct chain *c);
 /* An account_object. */

@@ -283,7 +283,7 @@ static int api_database(struct rpc_call *call, struct sbuf *out, struct fcerr *e
         sbuf_add_hex(out, chain_genesis(r->c)->chain_id, 32);
         sbuf_addc(out, '"');
     } else if (strcmp(m, "get_dynamic_global_properties") == 0) {
-        render_dgp(out, r->c);
+        render_dgp(out, r->c, r->relay.blocks_missed);
     } else if (strcmp(m, "get_global_properties") == 0) {
         render_gp(out, r->c);
     } else if (strcmp(m, "lookup_account_names") == 0 || strcmp(m, "get_accounts") == 0) {

@@ -352,8 +352,18 @@ static void test_block_over_p2p_limit(void **state)
     print_message("# block %u holds %zu x %zu-byte transactions (over 2 MiB): producer at %u, "
                   "followers at %u and %u\n",
                   big, count, memo, h, follower[1], follower[2]);
-    for (int i = 1; i < NODES; i++)
+    for (int i = 1; i < NODES; i++) {
+        struct jv *r = dn_call(n.m[i], "{\"id\":1,\"method\":\"get_dynamic_global_properties\","
+                                       "\"params\":[]}");
+        int64_t missed = -1;
         assert_int_equal(follower[i], big - 1);
+        /* The API says so: blocks it could not link. */
+        assert_int_equal(jv_int64(jv_get(dn_result(r), "recently_missed_count"), 0, INT64_MAX,
+                                  &missed, NULL),
+                         0);
+        assert_true(missed >= 1);
+        jv_free(r);
+    }
     net_stop(&n);
     free_txs(reqs, count);
     sign_key_free(k.alice);
