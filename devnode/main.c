@@ -104,6 +104,7 @@ static void on_peer_up(void *ud, struct wspeer *p)
 {
     struct app *a = ud;
 
+    fprintf(stderr, "devnode: peer %s connected\n", wspeer_name(p));
     if (!a->o.follow)
         rpc_relay_blocks_since(a->rpc, 1, send_one, p);
     wsserver_timer_run(a->srv, a->relay_timer, true);

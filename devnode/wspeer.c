@@ -9,7 +9,7 @@
 #include "timefmt.h"
 #include "wspeer_lws.h"
 
-#define RECONNECT_NS 1000000000u
+#define RECONNECT_NS 250000000u
 #define BATCH_MAX (1u << 20)
 
 struct pmsg {

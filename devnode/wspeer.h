@@ -7,7 +7,7 @@
  * What waits is bounded (bytes); past the bound, and while the peer is
  * unreachable, messages are dropped and counted, except that blocks
  * (forced) are only dropped while the peer is unreachable. The link
- * reconnects every second while the peer is down. */
+ * tries to (re)connect every 250 ms while the peer is down. */
 #ifndef DEVNODE_WSPEER_H
 #define DEVNODE_WSPEER_H
 
