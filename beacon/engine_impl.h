@@ -20,7 +20,7 @@ struct send_slot {
     uint64_t id;      /* 0: free */
     uint64_t due_ns;  /* absolute monotonic due time */
     uint64_t sent_ns;
-    uint8_t txid[TX_ID_LEN];
+    uint8_t key[TX_ID_LEN]; /* the pool item's tracking key */
     uint16_t nops;
 };
 
@@ -57,7 +57,11 @@ struct engine {
     struct send_conn *conns;
     size_t nconns;
     struct send_node nodes[ENGINE_MAX_NODES];
-    size_t pool_target;
+    size_t pool_target;       /* the most the pool may hold (memory bound) */
+    size_t pool_peak_sent;    /* most sent in one second: unlimited mode's rate */
+    uint64_t pool_next_ns;    /* next update of the signers' target */
+    uint64_t restarts_seen;   /* tracker_restarts already acted on */
+    bool tapos_void;          /* the chain restarted: no TaPoS of the new one yet */
 
     /* network thread state */
     uint64_t t0;              /* schedule start, monotonic ns */

@@ -167,7 +167,7 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         slot->id = id;
         slot->sent_ns = now;
         slot->due_ns = unlimited ? now : e->t0 + ratectl_due(e->rc, first + i);
-        memcpy(slot->txid, it->txid, TX_ID_LEN);
+        memcpy(slot->key, it->key, TX_ID_LEN);
         slot->nops = it->nops;
         c->in_flight++;
         if (!unlimited)
@@ -176,7 +176,7 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         e->cur.c.sent++;
         e->cur.c.sent_ops += it->nops;
         e->cur.node[c->node].sent++;
-        tracker_note_sent(e->tracker, it->txid, it->expiration, it->nops, slot->due_ns, c->node);
+        tracker_note_sent(e->tracker, it->key, it->expiration, it->nops, slot->due_ns, c->node);
     }
 }
 
@@ -247,7 +247,7 @@ static void send_on_message(void *user, struct wsc_conn *wc, const char *msg, si
         enum stats_reject why = reply_classify(r.code, r.name, r.message);
         e->cur.c.rejected[why]++;
         pn->rejected++;
-        tracker_note_rejected(e->tracker, slot->txid);
+        tracker_note_rejected(e->tracker, slot->key);
         /* The first rejection of each kind is worth a log line: it says
          * what the node objects to in its own words. */
         if (!(e->rejects_logged & (1u << why)) && e->cfg.on_event != NULL) {
