@@ -426,6 +426,13 @@ static void tracker_on_dynprops(struct tracker_link *l, const struct jv *res)
     jv_uint64(jv_get(res, "head_block_number"), UINT32_MAX, &head, NULL);
     if (ts != NULL)
         timefmt_parse(&time, ts, strlen(ts), NULL);
+    if (l->lib != 0 && head < l->lib) {
+        /* Also a chain with no block yet (head 0), which no notice shows. */
+        char why[96];
+        snprintf(why, sizeof why, "head block %llu, irreversible block was %u",
+                 (unsigned long long)head, l->lib);
+        tracker_restart(l, (uint32_t)head, why);
+    }
     if (hid != NULL && hex_decode_exact(id, TX_BLOCK_ID_LEN, hid, strlen(hid), NULL) == 0)
         tracker_on_block_id(l, id);
     if (lib <= head)
