@@ -62,6 +62,22 @@ static int scan_string(struct scan *s, char *dec, size_t cap, size_t *n)
         unsigned char c;
         unsigned cp;
 
+        /* Most of a block is plain string bytes (signatures, ids, times):
+         * pass over them (copying what is decoded) in a tight loop. */
+        const char *p = s->p;
+        if (cap == 0) {
+            while (p < s->end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
+                p++;
+        } else {
+            while (p < s->end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 &&
+                   *p != '"' && *p != '\\') {
+                if (k + (size_t)(p - s->p) < cap)
+                    dec[k + (size_t)(p - s->p)] = *p;
+                p++;
+            }
+        }
+        k += (size_t)(p - s->p);
+        s->p = p;
         if (s->p >= s->end)
             return scan_fail(s, "unterminated string");
         c = (unsigned char)*s->p++;
