@@ -13,7 +13,7 @@ n=0 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$2" 2>/dev/null | head -n 12; }
 
-echo "1..1"
+echo "1..2"
 # A devnode on a fixed free port, killed at 6 s and started again (a fresh
 # chain from block 0, same genesis) at 7 s; the beacon offers 200 tx/s for 16 s.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -54,4 +54,34 @@ assert tot["rejected_total"] <= 400, tot
 PY
 then ok "a devnode restarted mid-run: restart reported, old pool discarded, the new chain's blocks counted"
 else cat "$tmp/r.log" >>"$tmp/check"; notok "a devnode restarted mid-run" "$tmp/check"; fi
+
+# Blocks every 10 ms; between beacon and node a proxy that holds every byte
+# for 3 s after 3 s: the tracker comes back ~300 blocks behind and must read
+# them all (it used to skip to the head when more than 100 behind, and the
+# transactions in the skipped blocks were never confirmed) (issue 11.4).
+timeout 60 "$DEVNODE" --quiet --accounts "$KEYS" --listen 127.0.0.1:0 --block-interval 0.01 \
+  >"$tmp/dn3.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do url=$(sed -n 's/^listening on //p' "$tmp/dn3.out"); [ -n "$url" ] && break; sleep 0.05; done
+timeout 60 python3 "$SRC/tests/stall_proxy.py" 0 "${url##*:}" 3 3 40 >"$tmp/proxy.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do pport=$(sed -n 's/^listening on //p' "$tmp/proxy.out"); [ -n "$pport" ] && break; sleep 0.05; done
+timeout 120 "$BEACON" run --node "ws://127.0.0.1:$pport" --accounts "$KEYS" --quiet --drain 8 \
+  --stats-json "$tmp/s.jsonl" --rate 300 --duration 10 --ack-timeout 20 >"$tmp/s.log" 2>&1
+rc=$?
+if RC=$rc python3 - "$tmp/s.jsonl" "$tmp/s.log" >"$tmp/check2" 2>&1 <<'PY'
+import json, os, sys
+RC = int(os.environ["RC"])
+rows = [json.loads(l) for l in open(sys.argv[1])]
+log = open(sys.argv[2]).read()
+tot = {k: sum(r[k] for r in rows) for k in ("sent", "accepted", "confirmed", "lost", "blocks")}
+print("beacon", tot)
+assert RC == 0, log[-1500:]
+assert tot["accepted"] == tot["sent"] == 3000, tot
+assert tot["confirmed"] == tot["accepted"] and tot["lost"] == 0, tot
+assert max(r["head_block"] for r in rows) - min(r["head_block"] for r in rows if r["head_block"]) \
+    <= tot["blocks"] + 5, tot
+PY
+then ok "a tracker 300 blocks behind reads every block: all confirmed"
+else cat "$tmp/s.log" >>"$tmp/check2"; notok "a tracker 300 blocks behind" "$tmp/check2"; fi
 [ "$bad" -eq 0 ]
