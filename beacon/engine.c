@@ -15,7 +15,6 @@
 /* Small enough that a chunk fills in a few milliseconds at low rates, big
  * enough that the pool's lock is taken once per ~60 transactions. */
 #define ENGINE_CHUNK_BYTES (32 * 1024)
-#define ENGINE_TARGET_NS 50000000u /* pool target updates: 20 a second */
 
 void engine_defaults(struct engine_config *cfg)
 {
@@ -99,36 +98,6 @@ static int engine_setup(struct engine *e, struct txgen_config *gen, char *err)
 cleanup:
     rpcsync_free(r);
     return rc;
-}
-
-/* What the signers keep ready at schedule time t: sign only what will be
- * sent. Scheduled: the transactions due within the pre-sign horizon that
- * are not sent or dropped yet. Unlimited: the horizon at the highest rate
- * actually sent in a second (at least two windows in flight, so the start
- * and a node that speeds up are not held back by signing). Never more than
- * the rest of the schedule needs, and never more than the memory bound. */
-static size_t engine_pool_want(struct engine *e, uint64_t t)
-{
-    uint64_t ahead = (uint64_t)(e->cfg.presign_ahead_s * 1e9);
-    struct ratectl_counters rc;
-    uint64_t want;
-
-    ratectl_counters(e->rc, &rc);
-    if (!ratectl_is_unlimited(e->rc)) {
-        uint64_t due = ratectl_count_due(e->rc, t + ahead), done = rc.sent + rc.dropped;
-        want = due > done ? due - done : 0;
-    } else {
-        uint64_t end = ratectl_end_ns(e->rc), peak = e->pool_peak_sent;
-        want = 2 * (uint64_t)e->cfg.window * e->cfg.nnodes * e->cfg.conns_per_node;
-        if (peak * ahead / 1000000000u > want)
-            want = peak * ahead / 1000000000u;
-        if (peak > 0 && end != RATECTL_FOREVER) {
-            uint64_t left = end > t ? end - t : 0, need = peak * (left + 1000000000u) / 1000000000u;
-            if (need < want)
-                want = need;
-        }
-    }
-    return want < e->pool_target ? (size_t)want : e->pool_target;
 }
 
 static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *err)
@@ -348,59 +317,6 @@ void engine_stop(struct engine *e)
     wsc_wake(e->w);
 }
 
-/* Sets the signers' target, every ENGINE_TARGET_NS: often enough that the
- * last seconds of a schedule are not signed again as they are sent. */
-static void engine_pool_tick(struct engine *e, uint64_t now)
-{
-    if (now < e->pool_next_ns)
-        return;
-    e->pool_next_ns = now + ENGINE_TARGET_NS;
-    /* Before the schedule: its start; after it: nothing more to sign. */
-    signer_set_target(e->signer, e->running ? engine_pool_want(e, now - e->t0)
-                                 : e->t0 == 0 ? engine_pool_want(e, 0) : 0);
-}
-
-/* Drops every pre-signed transaction (the chain they were signed for is
- * gone); the network thread's own chunk included. Returns how many. */
-static size_t engine_discard_pool(struct engine *e)
-{
-    size_t n = pool_discard(e->pool);
-
-    if (e->chunk != NULL) {
-        size_t before = pool_level(e->pool);
-        pool_recycle(e->pool, e->chunk);
-        n += before - pool_level(e->pool);
-        e->chunk = NULL;
-    }
-    e->held = NULL;
-    signer_kick(e->signer);
-    return n;
-}
-
-/* Passes the tracker's events on; after a chain restart, discards the pool
- * and waits for the new chain's TaPoS. Sets the signers' target. */
-static void engine_follow_chain(struct engine *e, uint64_t now)
-{
-    char text[ERR_LEN + 64];
-    uint64_t restarts = tracker_restarts(e->tracker);
-
-    while (tracker_next_event(e->tracker, text))
-        if (e->cfg.on_event != NULL)
-            e->cfg.on_event(e->cfg.user, text);
-    if (restarts != e->restarts_seen) {
-        size_t n = engine_discard_pool(e);
-        e->restarts_seen = restarts;
-        e->tapos_void = true;
-        if (e->cfg.on_event != NULL) {
-            snprintf(text, sizeof text, "%zu pre-signed transactions of the old chain discarded", n);
-            e->cfg.on_event(e->cfg.user, text);
-        }
-    }
-    if (e->cur.c.sent > e->pool_peak_sent)
-        e->pool_peak_sent = e->cur.c.sent;
-    engine_pool_tick(e, now);
-}
-
 /* Closes the interval that ends now: gauges, tracker's part, verdict,
  * callback; starts the next. */
 static void engine_second(struct engine *e, uint64_t now)
@@ -452,11 +368,7 @@ static void engine_second(struct engine *e, uint64_t now)
     if (tracker_tapos(e->tracker, ref, &head_time)) {
         signer_set_tapos(e->signer, ref, head_time + e->cfg.expire_s);
         e->head_time_est = head_time;
-        if (e->tapos_void) {
-            /* What was signed since the restart still named the old chain. */
-            engine_discard_pool(e);
-            e->tapos_void = false;
-        }
+        engine_tapos_renewed(e);
     }
     send_expire(e, now);
 }

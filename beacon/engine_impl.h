@@ -81,6 +81,18 @@ struct engine {
     volatile sig_atomic_t stop; /* 1: end the schedule and drain; 2: stop draining */
 };
 
+/* engine_pool.c */
+/* The pool level the signers keep at schedule time t (ns since t0). */
+size_t engine_pool_want(struct engine *e, uint64_t t);
+/* Network thread, every loop turn: updates the signers' target (throttled). */
+void engine_pool_tick(struct engine *e, uint64_t now);
+/* Network thread, once a second: the tracker's events, chain restarts
+ * (discards the pool), the peak sent rate, the target. */
+void engine_follow_chain(struct engine *e, uint64_t now);
+/* Network thread: TaPoS was just set from the tracker; after a restart the
+ * pool signed meanwhile (old TaPoS) is discarded. */
+void engine_tapos_renewed(struct engine *e);
+
 /* send.c */
 extern const struct wsc_callbacks send_callbacks;
 /* Assigns newly due transactions to nodes and asks their connections to
