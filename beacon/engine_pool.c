@@ -30,7 +30,9 @@ size_t engine_pool_want(struct engine *e, uint64_t t)
         if (peak * ahead / 1000000000u > want)
             want = peak * ahead / 1000000000u;
         if (peak > 0 && end != RATECTL_FOREVER) {
-            uint64_t left = end > t ? end - t : 0, need = peak * (left + 1000000000u) / 1000000000u;
+            /* A quarter second more than the rest of the schedule: the
+             * target follows at ENGINE_TARGET_NS steps. */
+            uint64_t left = end > t ? end - t : 0, need = peak * (left + 250000000u) / 1000000000u;
             if (need < want)
                 want = need;
         }

@@ -41,7 +41,13 @@ void send_pump(struct engine *e, uint64_t now)
         return;
     n = ratectl_poll(e->rc, now - e->t0, &first);
     (void)first;
+    /* Nothing signed to send: wait for the signers (the loop turns every
+     * millisecond) instead of spinning through writable callbacks, which
+     * took the CPU the signers needed once the pool follows the sent rate. */
+    bool starved = e->held == NULL && e->chunk == NULL && pool_level(e->pool) == 0;
     if (ratectl_is_unlimited(e->rc)) {
+        if (starved)
+            return;
         /* Unlimited: the window paces; every node with room sends. */
         if (n > 0)
             for (size_t i = 0; i < e->nconns; i++)
@@ -62,7 +68,7 @@ void send_pump(struct engine *e, uint64_t now)
         if (e->nodes[worst].owed > 0)
             e->nodes[worst].owed--;
     }
-    for (size_t i = 0; i < e->nconns; i++)
+    for (size_t i = 0; i < e->nconns && !starved; i++)
         if (e->conns[i].open && e->nodes[e->conns[i].node].owed > 0 &&
             e->conns[i].in_flight < e->cfg.window)
             wsc_want_write(e->conns[i].wc);
