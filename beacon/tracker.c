@@ -28,9 +28,7 @@
 #include "hex.h"
 #include "jv.h"
 #include "reply.h"
-#include "sbuf.h"
 #include "timefmt.h"
-#include "txjson.h"
 #include "txmap.h"
 #include "wsc.h"
 
