@@ -456,7 +456,8 @@ static void tracker_on_chain_id(struct tracker_link *l, const struct jv *res)
     if (s == NULL || hex_decode_exact(id, sizeof id, s, n, NULL) < 0)
         return;
     if (l->have_chain_id && memcmp(id, l->chain_id, sizeof id) != 0)
-        tracker_restart(l, l->fetch_to, "its chain id changed");
+        tracker_restart(l, l->fetch_to, "its chain id changed; this beacon signs for the old one: "
+                        "restart it");
     memcpy(l->chain_id, id, sizeof id);
     l->have_chain_id = true;
 }
