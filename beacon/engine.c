@@ -153,7 +153,7 @@ static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *
     scfg.to_fixed = UINT64_MAX;
     scfg.threads = cfg->threads;
     scfg.pool = e->pool;
-    scfg.target_level = e->pool_target;
+    scfg.target_level = 0; /* set once the rate controller exists */
     e->signer = signer_new(&scfg, err);
     if (e->signer == NULL)
         return -1;
@@ -172,7 +172,10 @@ static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *
     ro.share_count = cfg->share_count;
     ro.lateness = &e->cur.lateness;
     e->rc = ratectl_new(&cfg->curve, &ro, err);
-    return e->rc == NULL ? -1 : 0;
+    if (e->rc == NULL)
+        return -1;
+    signer_set_target(e->signer, engine_pool_want(e, 0));
+    return 0;
 }
 
 static int engine_connect(struct engine *e, char *err)
@@ -293,8 +296,10 @@ int engine_prepare(struct engine *e, uint64_t items, unsigned timeout_ms, char *
 {
     uint64_t deadline = timefmt_mono_ns() + (uint64_t)timeout_ms * 1000000u;
 
-    if (items > e->pool_target)
-        items = e->pool_target;
+    size_t want = engine_pool_want(e, 0);
+
+    if (items > want)
+        items = want;
     while (pool_level(e->pool) < items) {
         if (signer_failed(e->signer, err) < 0)
             return -1;
@@ -345,6 +350,7 @@ static void engine_second(struct engine *e, uint64_t now)
         e->ps_prev = ps;
     }
     tracker_take(e->tracker, &e->cur);
+    engine_follow_chain(e, now);
     e->cur.seq = ++e->seq;
     e->cur.wall_ms = timefmt_wall_ms();
     /* The first interval is judged against itself: nothing grows against
@@ -362,6 +368,7 @@ static void engine_second(struct engine *e, uint64_t now)
     if (tracker_tapos(e->tracker, ref, &head_time)) {
         signer_set_tapos(e->signer, ref, head_time + e->cfg.expire_s);
         e->head_time_est = head_time;
+        engine_tapos_renewed(e);
     }
     send_expire(e, now);
 }
@@ -405,6 +412,7 @@ int engine_run(struct engine *e, char *err)
         }
         send_pump(e, now);
         tracker_flush(e->tracker);
+        engine_pool_tick(e, now);
         if (ratectl_finished(e->rc, now - e->t0))
             break;
         if (wsc_service(e->w, 1) < 0) {

@@ -20,7 +20,7 @@ struct send_slot {
     uint64_t id;      /* 0: free */
     uint64_t due_ns;  /* absolute monotonic due time */
     uint64_t sent_ns;
-    uint8_t txid[TX_ID_LEN];
+    uint8_t key[TX_ID_LEN]; /* the pool item's tracking key */
     uint16_t nops;
 };
 
@@ -57,7 +57,11 @@ struct engine {
     struct send_conn *conns;
     size_t nconns;
     struct send_node nodes[ENGINE_MAX_NODES];
-    size_t pool_target;
+    size_t pool_target;       /* the most the pool may hold (memory bound) */
+    size_t pool_peak_sent;    /* most sent in one second: unlimited mode's rate */
+    uint64_t pool_next_ns;    /* next update of the signers' target */
+    uint64_t restarts_seen;   /* tracker_restarts already acted on */
+    bool tapos_void;          /* the chain restarted: no TaPoS of the new one yet */
 
     /* network thread state */
     uint64_t t0;              /* schedule start, monotonic ns */
@@ -76,6 +80,18 @@ struct engine {
     uint64_t next_second;
     volatile sig_atomic_t stop; /* 1: end the schedule and drain; 2: stop draining */
 };
+
+/* engine_pool.c */
+/* The pool level the signers keep at schedule time t (ns since t0). */
+size_t engine_pool_want(struct engine *e, uint64_t t);
+/* Network thread, every loop turn: updates the signers' target (throttled). */
+void engine_pool_tick(struct engine *e, uint64_t now);
+/* Network thread, once a second: the tracker's events, chain restarts
+ * (discards the pool), the peak sent rate, the target. */
+void engine_follow_chain(struct engine *e, uint64_t now);
+/* Network thread: TaPoS was just set from the tracker; after a restart the
+ * pool signed meanwhile (old TaPoS) is discarded. */
+void engine_tapos_renewed(struct engine *e);
 
 /* send.c */
 extern const struct wsc_callbacks send_callbacks;

@@ -10,6 +10,7 @@
 
 struct pool_chunk {
     struct pool_chunk *next;
+    uint64_t epoch;  /* pool epoch its items were made for */
     size_t used;     /* bytes of data[] filled */
     size_t read_off; /* consumer position */
     size_t cap;
@@ -23,6 +24,7 @@ struct pool {
     size_t chunk_bytes;
     size_t max_chunks;
     size_t nchunks;
+    uint64_t epoch;  /* chunks of older epochs are discarded (pool_discard) */
     atomic_size_t level;
 };
 
@@ -75,7 +77,10 @@ struct pool_chunk *pool_get_empty(struct pool *p)
     struct pool_chunk *c = NULL;
     bool grow = false;
 
+    uint64_t epoch;
+
     pthread_mutex_lock(&p->lock);
+    epoch = p->epoch;
     if (p->free_list != NULL) {
         c = p->free_list;
         p->free_list = c->next;
@@ -97,6 +102,7 @@ struct pool_chunk *pool_get_empty(struct pool *p)
     }
     if (c != NULL) {
         c->next = NULL;
+        c->epoch = epoch;
         c->used = 0;
         c->read_off = 0;
     }
@@ -121,19 +127,54 @@ struct pool_item *pool_chunk_reserve(struct pool_chunk *c, size_t frame_len)
     return it;
 }
 
-void pool_publish(struct pool *p, struct pool_chunk *c)
+static size_t pool_count_from(const struct pool_chunk *c, size_t off)
 {
     size_t n = 0;
 
-    if (c->used == 0) {
-        pool_recycle(p, c);
-        return;
-    }
-    for (size_t off = 0; off < c->used; n++) {
+    while (off < c->used) {
         const struct pool_item *it = (const void *)(c->data + off);
         off += pool_item_size(it->frame_len);
+        n++;
     }
+    return n;
+}
+
+void pool_chunk_set_epoch(struct pool_chunk *c, uint64_t epoch)
+{
+    c->epoch = epoch;
+}
+
+uint64_t pool_epoch(struct pool *p)
+{
+    uint64_t e;
+
     pthread_mutex_lock(&p->lock);
+    e = p->epoch;
+    pthread_mutex_unlock(&p->lock);
+    return e;
+}
+
+bool pool_publish(struct pool *p, struct pool_chunk *c)
+{
+    size_t n;
+
+    if (c->used == 0) {
+        pool_recycle(p, c);
+        return true;
+    }
+    n = pool_count_from(c, 0);
+    pthread_mutex_lock(&p->lock);
+    if (c->epoch != p->epoch) {
+        /* Made for a chain or TaPoS that pool_discard gave up: never sent. */
+        c->next = p->free_list;
+        p->free_list = c;
+        pthread_mutex_unlock(&p->lock);
+        return false;
+    }
+    /* The level counts the items before the consumer can see them: it may
+     * take and subtract them the moment the chunk is linked, and the
+     * level must never go below zero (a size_t would wrap). */
+    atomic_fetch_add_explicit(&p->level, n, memory_order_relaxed);
     c->next = NULL;
     if (p->ready_tail != NULL)
         p->ready_tail->next = c;
@@ -141,7 +182,26 @@ void pool_publish(struct pool *p, struct pool_chunk *c)
         p->ready_head = c;
     p->ready_tail = c;
     pthread_mutex_unlock(&p->lock);
-    atomic_fetch_add_explicit(&p->level, n, memory_order_relaxed);
+    return true;
+}
+
+size_t pool_discard(struct pool *p)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&p->lock);
+    p->epoch++;
+    while (p->ready_head != NULL) {
+        struct pool_chunk *c = p->ready_head;
+        p->ready_head = c->next;
+        n += pool_count_from(c, c->read_off);
+        c->next = p->free_list;
+        p->free_list = c;
+    }
+    p->ready_tail = NULL;
+    atomic_fetch_sub_explicit(&p->level, n, memory_order_relaxed);
+    pthread_mutex_unlock(&p->lock);
+    return n;
 }
 
 struct pool_chunk *pool_take(struct pool *p)
@@ -174,19 +234,15 @@ const struct pool_item *pool_chunk_next(struct pool *p, struct pool_chunk *c)
 
 void pool_recycle(struct pool *p, struct pool_chunk *c)
 {
-    size_t left = 0;
-
     /* Items never handed out leave the level now. */
-    for (size_t off = c->read_off; off < c->used; left++) {
-        const struct pool_item *it = (const void *)(c->data + off);
-        off += pool_item_size(it->frame_len);
-    }
+    size_t left = pool_count_from(c, c->read_off);
+
     pthread_mutex_lock(&p->lock);
     c->next = p->free_list;
     p->free_list = c;
-    pthread_mutex_unlock(&p->lock);
     if (left > 0)
         atomic_fetch_sub_explicit(&p->level, left, memory_order_relaxed);
+    pthread_mutex_unlock(&p->lock);
 }
 
 size_t pool_level(const struct pool *p)

@@ -20,7 +20,8 @@
 
 struct pool_item {
     uint64_t k;              /* generator index */
-    uint8_t txid[TX_ID_LEN];
+    uint8_t key[TX_ID_LEN];  /* how the tracker finds it in blocks: bytes 1..20 of
+                              * its first signature (blockscan_key) */
     uint32_t expiration;     /* transaction expiration, epoch seconds */
     uint32_t frame_len;      /* bytes in frame[] */
     uint16_t nops;
@@ -46,9 +47,21 @@ struct pool_chunk *pool_get_empty(struct pool *p);
 struct pool_item *pool_chunk_reserve(struct pool_chunk *c, size_t frame_len);
 /* Producer: true if an item with frame_len bytes fits in an empty chunk. */
 bool pool_item_fits(const struct pool *p, size_t frame_len);
-/* Producer: hands a filled chunk to the consumer (FIFO); an empty chunk is
- * recycled instead. */
-void pool_publish(struct pool *p, struct pool_chunk *c);
+/* Producer: marks chunk c as made for epoch (see pool_epoch); a chunk from
+ * pool_get_empty is marked with the epoch current then. */
+void pool_chunk_set_epoch(struct pool_chunk *c, uint64_t epoch);
+/* The current epoch: read it before reading the TaPoS reference that the
+ * chunk's transactions will use, so that a discard in between is seen. */
+uint64_t pool_epoch(struct pool *p);
+/* Producer: hands a filled chunk to the consumer (FIFO); an empty chunk, or
+ * one of an epoch that pool_discard ended, is recycled instead (returns
+ * false for the latter). The level counts its items from now on. */
+bool pool_publish(struct pool *p, struct pool_chunk *c);
+/* Any thread: discards every published chunk not yet taken and starts a new
+ * epoch, so that chunks being filled for the old one are discarded when
+ * published (e.g. the chain restarted: their TaPoS is void). The consumer
+ * recycles the chunk it holds itself. Returns the items discarded. */
+size_t pool_discard(struct pool *p);
 
 /* Consumer: the oldest published chunk, or NULL if none. */
 struct pool_chunk *pool_take(struct pool *p);

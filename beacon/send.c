@@ -41,7 +41,13 @@ void send_pump(struct engine *e, uint64_t now)
         return;
     n = ratectl_poll(e->rc, now - e->t0, &first);
     (void)first;
+    /* Nothing signed to send: wait for the signers (the loop turns every
+     * millisecond) instead of spinning through writable callbacks, which
+     * took the CPU the signers needed once the pool follows the sent rate. */
+    bool starved = e->held == NULL && e->chunk == NULL && pool_level(e->pool) == 0;
     if (ratectl_is_unlimited(e->rc)) {
+        if (starved)
+            return;
         /* Unlimited: the window paces; every node with room sends. */
         if (n > 0)
             for (size_t i = 0; i < e->nconns; i++)
@@ -62,7 +68,7 @@ void send_pump(struct engine *e, uint64_t now)
         if (e->nodes[worst].owed > 0)
             e->nodes[worst].owed--;
     }
-    for (size_t i = 0; i < e->nconns; i++)
+    for (size_t i = 0; i < e->nconns && !starved; i++)
         if (e->conns[i].open && e->nodes[e->conns[i].node].owed > 0 &&
             e->conns[i].in_flight < e->cfg.window)
             wsc_want_write(e->conns[i].wc);
@@ -167,7 +173,7 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         slot->id = id;
         slot->sent_ns = now;
         slot->due_ns = unlimited ? now : e->t0 + ratectl_due(e->rc, first + i);
-        memcpy(slot->txid, it->txid, TX_ID_LEN);
+        memcpy(slot->key, it->key, TX_ID_LEN);
         slot->nops = it->nops;
         c->in_flight++;
         if (!unlimited)
@@ -176,7 +182,7 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         e->cur.c.sent++;
         e->cur.c.sent_ops += it->nops;
         e->cur.node[c->node].sent++;
-        tracker_note_sent(e->tracker, it->txid, it->expiration, it->nops, slot->due_ns, c->node);
+        tracker_note_sent(e->tracker, it->key, it->expiration, it->nops, slot->due_ns, c->node);
     }
 }
 
@@ -247,7 +253,7 @@ static void send_on_message(void *user, struct wsc_conn *wc, const char *msg, si
         enum stats_reject why = reply_classify(r.code, r.name, r.message);
         e->cur.c.rejected[why]++;
         pn->rejected++;
-        tracker_note_rejected(e->tracker, slot->txid);
+        tracker_note_rejected(e->tracker, slot->key);
         /* The first rejection of each kind is worth a log line: it says
          * what the node objects to in its own words. */
         if (!(e->rejects_logged & (1u << why)) && e->cfg.on_event != NULL) {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blockscan.h"
 #include "err.h"
 #include "presign.h"
 #include "prio.h"
@@ -52,14 +53,17 @@ static uint64_t signer_thread_cpu_ns(void)
 }
 
 /* Waits until there is work (pool below target and TaPoS known) or stop.
- * Returns false on stop. Copies the current TaPoS into job templates. */
-static bool signer_wait_work(struct signer *s, uint8_t ref[TX_BLOCK_ID_LEN], uint32_t *exp)
+ * Returns false on stop. Copies the current TaPoS, and the pool epoch it
+ * belongs to (read first: see pool_epoch). */
+static bool signer_wait_work(struct signer *s, uint8_t ref[TX_BLOCK_ID_LEN], uint32_t *exp,
+                             uint64_t *epoch)
 {
     bool go = false;
 
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         if (s->tapos_set && pool_level(s->cfg.pool) < atomic_load(&s->target)) {
+            *epoch = pool_epoch(s->cfg.pool);
             memcpy(ref, s->ref_block_id, TX_BLOCK_ID_LEN);
             *exp = s->expiration;
             go = true;
@@ -97,8 +101,8 @@ static void *signer_main(void *arg)
     struct sbuf frame;
     char err[ERR_LEN];
     uint8_t ref[TX_BLOCK_ID_LEN];
-    uint32_t exp;
-    uint64_t cpu0 = signer_thread_cpu_ns();
+    uint32_t exp, carry_exp = 0;
+    uint64_t cpu0 = signer_thread_cpu_ns(), carry_k = 0;
 
     /* Signing is throughput work, sending is latency work: when they share
      * cores, the scheduler should let the network thread run first (see
@@ -114,7 +118,12 @@ static void *signer_main(void *arg)
     memcpy(jobs, s->jobs, s->cfg.naccounts * sizeof *jobs);
     presign_scratch_init(&scratch);
     sbuf_init(&frame);
-    while (signer_wait_work(s, ref, &exp)) {
+    /* A transaction signed when its chunk was full is carried into the
+     * next chunk (not into a chunk of its own: that would double the
+     * chunks and lock operations), if that chunk is for the same epoch. */
+    bool carry = false;
+    uint64_t carry_epoch = 0, epoch;
+    while (signer_wait_work(s, ref, &exp, &epoch)) {
         struct pool_chunk *c = pool_get_empty(s->cfg.pool);
         size_t items = 0;
 
@@ -123,58 +132,57 @@ static void *signer_main(void *arg)
             nanosleep(&ts, NULL);
             continue;
         }
+        pool_chunk_set_epoch(c, epoch);
         for (size_t a = 0; a < s->cfg.naccounts; a++) {
             memcpy(jobs[a].gen.ref_block_id, ref, TX_BLOCK_ID_LEN);
             jobs[a].gen.expiration = exp;
         }
+        if (carry && carry_epoch != epoch)
+            carry = false; /* signed for a chain or TaPoS given up since */
         for (;;) {
-            uint64_t k = atomic_fetch_add(&s->next_k, 1);
-            const struct presign_job *job = &jobs[k % s->cfg.naccounts];
             struct pool_item *it;
 
-            if (presign_sign(job, k, &scratch, &res, err) < 0) {
-                signer_fail(s, err);
-                break;
-            }
-            sbuf_reset(&frame);
-            presign_render_frame(&frame, job, &scratch);
-            if (frame.overflow) {
-                signer_fail(s, "out of memory rendering a frame");
-                break;
-            }
-            it = pool_chunk_reserve(c, frame.len);
-            if (it == NULL && items == 0) {
-                signer_fail(s, "a transaction frame is larger than a pool chunk");
-                break;
-            }
-            bool full = it == NULL;
-            if (full) {
-                /* Full: publish, and carry this transaction into a new chunk;
-                 * then look at the pool level again before signing more. */
-                pool_publish(s->cfg.pool, c);
-                items = 0;
-                c = pool_get_empty(s->cfg.pool);
-                if (c == NULL || (it = pool_chunk_reserve(c, frame.len)) == NULL) {
-                    /* No chunk free: this k is skipped, which only leaves a gap in
-                     * the amounts; uniqueness is unaffected. */
+            if (!carry) {
+                uint64_t k = atomic_fetch_add(&s->next_k, 1);
+                const struct presign_job *job = &jobs[k % s->cfg.naccounts];
+                if (presign_sign(job, k, &scratch, &res, err) < 0) {
+                    signer_fail(s, err);
                     break;
                 }
+                sbuf_reset(&frame);
+                presign_render_frame(&frame, job, &scratch);
+                if (frame.overflow) {
+                    signer_fail(s, "out of memory rendering a frame");
+                    break;
+                }
+                carry_k = k;
+                carry_exp = job->gen.expiration;
+                atomic_fetch_add_explicit(&s->signed_count, 1, memory_order_relaxed);
             }
-            it->k = k;
-            memcpy(it->txid, res.txid, TX_ID_LEN);
-            it->expiration = exp;
+            carry = false;
+            it = pool_chunk_reserve(c, frame.len);
+            if (it == NULL) {
+                if (items == 0) {
+                    signer_fail(s, "a transaction frame is larger than a pool chunk");
+                    break;
+                }
+                /* Full: keep this one for the next chunk and look at the
+                 * pool level (and TaPoS) again before signing more. */
+                carry = true;
+                carry_epoch = epoch;
+                break;
+            }
+            it->k = carry_k;
+            blockscan_key(it->key, res.sig);
+            it->expiration = carry_exp;
             it->nops = (uint16_t)scratch.tx.nops;
             memcpy(it->frame, frame.buf, frame.len);
             items++;
-            atomic_fetch_add_explicit(&s->signed_count, 1, memory_order_relaxed);
             /* Hand over early when the sender is close to starving. */
             if (items >= 16 && pool_level(s->cfg.pool) < atomic_load(&s->target) / 8)
                 break;
-            if (full)
-                break;
         }
-        if (c != NULL)
-            pool_publish(s->cfg.pool, c);
+        pool_publish(s->cfg.pool, c);
         uint64_t cpu1 = signer_thread_cpu_ns();
         atomic_fetch_add_explicit(&s->cpu_ns, cpu1 - cpu0, memory_order_relaxed);
         cpu0 = cpu1;
@@ -269,8 +277,9 @@ void signer_set_tapos(struct signer *s, const uint8_t block_id[TX_BLOCK_ID_LEN],
 
 void signer_set_target(struct signer *s, size_t level)
 {
-    atomic_store(&s->target, level);
-    signer_kick(s);
+    /* Only a higher target gives idle threads work: no wakeup otherwise. */
+    if (atomic_exchange(&s->target, level) < level)
+        signer_kick(s);
 }
 
 void signer_kick(struct signer *s)

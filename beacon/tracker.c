@@ -1,35 +1,48 @@
 /* tracker.c - see tracker.h.
  *
- * Blocks are parsed in full here, on the tracker's own thread, so that
- * neither their size (megabytes of JSON at saturation) nor the per-
- * transaction txid work ever delays the send path. */
+ * Blocks are read here, on the tracker's own thread, so that their size
+ * (megabytes of JSON at saturation) never delays the send path. They are
+ * not parsed into a tree: blockscan finds each transaction's first
+ * signature in the text, and the key taken from it is what the send path
+ * noted (pool_item.key), so a block costs one pass over its text and one
+ * map lookup per transaction.
+ *
+ * Block following: every block from the first one seen is fetched, a few
+ * requests at a time, however far behind the tracker falls; a block the
+ * node cannot return is reported as an event. A chain that restarts (a
+ * head below the last irreversible block, a different block at a known
+ * irreversible height, or a new chain id) is reported, and followed from
+ * its new blocks on; tracker_restarts tells the engine to discard the
+ * pre-signed transactions of the old chain. */
 #include "tracker.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockscan.h"
 #include "err.h"
 #include "hex.h"
 #include "jv.h"
 #include "reply.h"
-#include "sbuf.h"
 #include "timefmt.h"
-#include "txjson.h"
 #include "txmap.h"
 #include "wsc.h"
 
 #define TRACKER_CB 1            /* our callback id for block notices */
 #define TRACKER_RING 64         /* recent block ids kept for TaPoS */
 #define TRACKER_PENDING 256     /* outstanding requests matched by id */
-#define TRACKER_MAX_BEHIND 100  /* blocks fetched to catch up at most */
+#define TRACKER_FETCHING 16     /* get_block requests outstanding per node */
+#define TRACKER_RESTART_BACK 600 /* blocks of a restarted chain fetched before its head */
+#define TRACKER_EVENTS 16       /* events kept for the engine */
 #define TRACKER_OUTBOX 512
 #define TRACKER_MAX_LINKS 64
 #define TRACKER_SEEN_S 10     /* how long block txids are remembered for late notes */
 
-enum tracker_req { REQ_NONE, REQ_SUBSCRIBE, REQ_BLOCK, REQ_DYNPROPS };
+enum tracker_req { REQ_NONE, REQ_SUBSCRIBE, REQ_BLOCK, REQ_DYNPROPS, REQ_CHAIN_ID };
 
 struct tracker_note {
     uint8_t txid[TX_ID_LEN];
@@ -49,7 +62,12 @@ struct tracker_link {
     struct { uint64_t id; enum tracker_req kind; uint32_t num; } pend[TRACKER_PENDING];
     char *outbox[TRACKER_OUTBOX];
     size_t out_head, out_n;
-    uint32_t last_fetched;
+    uint32_t next_fetch;  /* next block to request; 0 until a block is known */
+    uint32_t fetch_to;    /* the newest block this node announced */
+    uint32_t lib;         /* its last irreversible block */
+    unsigned fetching;    /* get_block requests outstanding */
+    bool have_chain_id;
+    uint8_t chain_id[32];
 };
 
 struct tracker {
@@ -75,6 +93,10 @@ struct tracker {
     uint64_t head_seen_ns;
     bool have_block;
     char status[ERR_LEN];
+    char events[TRACKER_EVENTS][ERR_LEN];
+    size_t ev_head, ev_n;
+    uint64_t ev_lost;  /* events dropped while the ring was full */
+    uint64_t restarts;
     atomic_uint_fast64_t unconfirmed;
 
     /* tracker thread only */
@@ -87,9 +109,9 @@ struct tracker {
     struct tracker_note *nbuf; /* the tracker thread's note buffer (swapped with shared) */
     size_t ncap;
     struct stats_interval local; /* per-block scratch, merged into acc */
-    struct tx tx;
-    uint8_t *packed;
-    size_t packed_cap;
+    uint8_t (*keys)[BLOCKSCAN_KEY_LEN]; /* keys of the block being read (reused) */
+    size_t nkeys, keys_cap;
+    bool keys_short;   /* out of memory for keys: the block is read again */
 };
 
 /* Records the last problem as "URL: what" (truncated to fit). */
@@ -142,6 +164,31 @@ static void tracker_drop_outbox(struct tracker_link *t)
     }
 }
 
+/* Queues an event for the engine ("URL: what"); the oldest is dropped,
+ * counted, when the engine does not collect them. */
+static void tracker_event(struct tracker_link *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void tracker_event(struct tracker_link *l, const char *fmt, ...)
+{
+    struct tracker *t = l->t;
+    char text[ERR_LEN];
+    int n = snprintf(text, sizeof text, "%s: ", wsc_conn_url(l->conn));
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof text)
+        vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&t->lock);
+    if (t->ev_n == TRACKER_EVENTS) {
+        t->ev_head = (t->ev_head + 1) % TRACKER_EVENTS;
+        t->ev_n--;
+        t->ev_lost++;
+    }
+    memcpy(t->events[(t->ev_head + t->ev_n++) % TRACKER_EVENTS], text, ERR_LEN);
+    pthread_mutex_unlock(&t->lock);
+}
+
 static void tracker_on_open(void *user, struct wsc_conn *c)
 {
     struct tracker_link *t = wsc_conn_tag(c);
@@ -150,6 +197,7 @@ static void tracker_on_open(void *user, struct wsc_conn *c)
 
     tracker_drop_outbox(t);
     snprintf(params, sizeof params, "[%d]", TRACKER_CB);
+    tracker_request(t, REQ_CHAIN_ID, 0, "get_chain_id", "[]");
     tracker_request(t, REQ_SUBSCRIBE, 0, "set_block_applied_callback", params);
     tracker_request(t, REQ_DYNPROPS, 0, "get_dynamic_global_properties", "[]");
 }
@@ -158,6 +206,14 @@ static void tracker_on_close(void *user, struct wsc_conn *c, const char *reason)
 {
     struct tracker_link *l = wsc_conn_tag(c);
     (void)user;
+
+    /* Blocks requested and not answered are asked for again. */
+    for (size_t i = 0; i < TRACKER_PENDING; i++) {
+        if (l->pend[i].kind == REQ_BLOCK && l->pend[i].num < l->next_fetch)
+            l->next_fetch = l->pend[i].num;
+        l->pend[i].kind = REQ_NONE;
+    }
+    l->fetching = 0;
     tracker_drop_outbox(l);
     tracker_set_status(l->t, wsc_conn_url(c), reason);
 }
@@ -187,13 +243,83 @@ static void tracker_on_timer(void *user)
     (void)user;
 }
 
-/* A block id arrived in a notice: remember it and fetch what we missed. */
+/* Requests the next blocks, a few at a time: catching up never floods the
+ * node or the outbox, and never skips a block. */
+static void tracker_fetch(struct tracker_link *l)
+{
+    char params[24];
+
+    while (l->next_fetch != 0 && l->next_fetch <= l->fetch_to && l->fetching < TRACKER_FETCHING &&
+           l->out_n < TRACKER_OUTBOX) {
+        snprintf(params, sizeof params, "[%u]", l->next_fetch);
+        tracker_request(l, REQ_BLOCK, l->next_fetch, "get_block", params);
+        l->next_fetch++;
+        l->fetching++;
+    }
+}
+
+/* The node's chain is not the one followed so far: follow the new one from
+ * a little before block num, forget the old one's blocks (TaPoS must not
+ * name them) and tell the engine. */
+static void tracker_restart(struct tracker_link *l, uint32_t num, const char *why)
+{
+    struct tracker *t = l->t;
+
+    for (size_t i = 0; i < TRACKER_PENDING; i++)
+        l->pend[i].kind = l->pend[i].kind == REQ_BLOCK ? REQ_NONE : l->pend[i].kind;
+    l->fetching = 0;
+    l->next_fetch = num > TRACKER_RESTART_BACK ? num - TRACKER_RESTART_BACK : 1;
+    l->fetch_to = num;
+    l->lib = 0;
+    tracker_event(l, "the chain restarted (%s): following it from block %u; transactions "
+                  "signed for the old chain are discarded", why, l->next_fetch);
+    if (l->index == 0) {
+        pthread_mutex_lock(&t->lock);
+        memset(t->ring, 0, sizeof t->ring);
+        t->head_num = num;
+        t->lib_num = 0;
+        t->have_block = false;
+        t->restarts++;
+        pthread_mutex_unlock(&t->lock);
+    }
+}
+
+/* True when block num with this id cannot belong to the chain followed so
+ * far: irreversible blocks never change, and the head never goes below them
+ * (a fork switch only replaces reversible blocks). */
+static bool tracker_is_restart(struct tracker_link *l, uint32_t num, const uint8_t id[TX_BLOCK_ID_LEN])
+{
+    struct tracker *t = l->t;
+    bool other = false;
+
+    if (l->fetch_to == 0 || l->lib == 0 || num > l->lib)
+        return false;
+    if (num < l->lib && num < l->fetch_to)
+        return true; /* the head went below the irreversible block */
+    if (l->index == 0 && id != NULL) {
+        pthread_mutex_lock(&t->lock);
+        other = t->ring[num % TRACKER_RING].num == num &&
+                memcmp(t->ring[num % TRACKER_RING].id, id, TX_BLOCK_ID_LEN) != 0;
+        pthread_mutex_unlock(&t->lock);
+    }
+    return other;
+}
+
+/* A block id arrived (a notice, or the head in the dynamic properties):
+ * remember it and fetch what we have not read. */
 static void tracker_on_block_id(struct tracker_link *l, const uint8_t id[TX_BLOCK_ID_LEN])
 {
     struct tracker *t = l->t;
-    uint32_t num = tx_block_num(id), from;
-    char params[24];
+    uint32_t num = tx_block_num(id);
 
+    if (num == 0)
+        return; /* no block yet */
+    if (tracker_is_restart(l, num, id)) {
+        char why[96];
+        snprintf(why, sizeof why, "block %u announced after block %u, irreversible %u", num,
+                 l->fetch_to, l->lib);
+        tracker_restart(l, num, why);
+    }
     if (l->index == 0) {
         pthread_mutex_lock(&t->lock);
         t->ring[num % TRACKER_RING].num = num;
@@ -202,15 +328,11 @@ static void tracker_on_block_id(struct tracker_link *l, const uint8_t id[TX_BLOC
             t->head_num = num;
         pthread_mutex_unlock(&t->lock);
     }
-    if (num <= l->last_fetched && l->last_fetched - num < TRACKER_MAX_BEHIND)
-        return; /* already fetched (a notice after a get_dynamic_global_properties) */
-    from = l->last_fetched == 0 || num - l->last_fetched > TRACKER_MAX_BEHIND ? num
-                                                                              : l->last_fetched + 1;
-    for (uint32_t n = from; n <= num; n++) {
-        snprintf(params, sizeof params, "[%u]", n);
-        tracker_request(l, REQ_BLOCK, n, "get_block", params);
-    }
-    l->last_fetched = num;
+    if (l->next_fetch == 0)
+        l->next_fetch = num; /* earlier blocks hold nothing we sent */
+    if (num > l->fetch_to)
+        l->fetch_to = num;
+    tracker_fetch(l);
 }
 
 /* Counts a block's transactions and recognises ours. */
@@ -229,42 +351,44 @@ static void tracker_confirmed(struct stats_interval *s, uint32_t nops, uint32_t 
     }
 }
 
-static void tracker_on_block(struct tracker_link *l, const struct jv *block, uint32_t num)
+/* blockscan's callback: collects the keys of the block being read. */
+static void tracker_on_tx(void *user, uint32_t index, const uint8_t *key)
+{
+    struct tracker *t = user;
+    (void)index;
+
+    if (key == NULL)
+        return;
+    if (t->nkeys == t->keys_cap) {
+        size_t cap = t->keys_cap ? t->keys_cap * 2 : 8192;
+        void *p = realloc(t->keys, cap * sizeof *t->keys);
+        if (p == NULL) {
+            t->keys_short = true;
+            return;
+        }
+        t->keys = p;
+        t->keys_cap = cap;
+    }
+    memcpy(t->keys[t->nkeys++], key, BLOCKSCAN_KEY_LEN);
+}
+
+static void tracker_on_block(struct tracker_link *l, const struct blockscan *b, uint32_t num)
 {
     struct tracker *t = l->t;
-    const struct jv *txs = jv_get(block, "transactions");
-    const char *ts = jv_str(jv_get(block, "timestamp"), NULL);
     uint64_t now = timefmt_mono_ns();
-    uint32_t btime = 0;
-    char err[ERR_LEN];
+    uint32_t btime = b->timestamp;
 
     /* Everything sent so far must be in the map before a block is matched. */
     tracker_apply_notes(t);
     stats_init(&t->local);
     t->local.c.blocks = 1;
-    for (size_t i = 0; i < jv_len(txs); i++) {
-        uint8_t id[TX_ID_LEN];
+    t->local.c.block_txs = b->ntx;
+    t->local.c.block_bytes = b->est_bytes;
+    for (size_t i = 0; i < t->nkeys; i++) {
+        const uint8_t *id = t->keys[i];
         uint64_t due;
         uint32_t aux; /* nops | node << 16 */
-        long n;
-        size_t need;
 
-        if (txjson_parse(&t->tx, jv_at(txs, i), err) < 0)
-            continue; /* an operation kind we do not model: not ours */
-        need = tx_packed_size(&t->tx, true);
-        if (need > t->packed_cap) {
-            uint8_t *p = realloc(t->packed, need);
-            if (p == NULL)
-                continue;
-            t->packed = p;
-            t->packed_cap = need;
-        }
-        n = tx_pack(&t->tx, false, t->packed, t->packed_cap, err);
-        if (n < 0)
-            continue;
-        t->local.c.block_txs++;
-        t->local.c.block_bytes += need;
-        tx_id(id, t->packed, (size_t)n);
         /* Remembered for a few seconds, in case its note is still on its way. */
         txmap_put(t->seen, id, timefmt_wall_secs() + TRACKER_SEEN_S, now, 0);
         if (txmap_get(t->map, id, &due, &aux)) {
@@ -273,8 +397,6 @@ static void tracker_on_block(struct tracker_link *l, const struct jv *block, uin
             hist_record(&t->local.inclusion, now > due ? now - due : 0);
         }
     }
-    if (ts != NULL)
-        timefmt_parse(&btime, ts, strlen(ts), NULL);
     /* Expiration is judged against head block time, as the node does. */
     if (btime != 0)
         t->local.c.lost = txmap_expire(t->map, btime);
@@ -302,8 +424,17 @@ static void tracker_on_dynprops(struct tracker_link *l, const struct jv *res)
     jv_uint64(jv_get(res, "head_block_number"), UINT32_MAX, &head, NULL);
     if (ts != NULL)
         timefmt_parse(&time, ts, strlen(ts), NULL);
+    if (l->lib != 0 && head < l->lib) {
+        /* Also a chain with no block yet (head 0), which no notice shows. */
+        char why[96];
+        snprintf(why, sizeof why, "head block %llu, irreversible block was %u",
+                 (unsigned long long)head, l->lib);
+        tracker_restart(l, (uint32_t)head, why);
+    }
     if (hid != NULL && hex_decode_exact(id, TX_BLOCK_ID_LEN, hid, strlen(hid), NULL) == 0)
         tracker_on_block_id(l, id);
+    if (lib <= head)
+        l->lib = (uint32_t)lib;
     if (l->index != 0)
         return;
     pthread_mutex_lock(&t->lock);
@@ -316,18 +447,70 @@ static void tracker_on_dynprops(struct tracker_link *l, const struct jv *res)
     pthread_mutex_unlock(&t->lock);
 }
 
+static void tracker_on_chain_id(struct tracker_link *l, const struct jv *res)
+{
+    size_t n;
+    const char *s = jv_str(res, &n);
+    uint8_t id[32];
+
+    if (s == NULL || hex_decode_exact(id, sizeof id, s, n, NULL) < 0)
+        return;
+    if (l->have_chain_id && memcmp(id, l->chain_id, sizeof id) != 0)
+        tracker_restart(l, l->fetch_to, "its chain id changed; this beacon signs for the old one: "
+                        "restart it");
+    memcpy(l->chain_id, id, sizeof id);
+    l->have_chain_id = true;
+}
+
+/* A get_block answer: the block read, or null when the node does not have
+ * it (any more): that is said, since our transactions in it can no longer
+ * be told from lost ones. */
+static void tracker_block_reply(struct tracker_link *l, const struct blockscan *b, uint32_t num)
+{
+    if (l->fetching > 0)
+        l->fetching--;
+    if (b == NULL || b->result != BLOCKSCAN_OBJECT) {
+        tracker_event(l, "block %u is not available: our transactions in it, if any, will "
+                      "count as lost", num);
+    } else if (b->has_previous && tx_block_num(b->previous) + 1 != num) {
+        tracker_event(l, "get_block %u answered block %u: ignored", num,
+                      tx_block_num(b->previous) + 1);
+    } else {
+        tracker_on_block(l, b, num);
+    }
+    tracker_fetch(l);
+}
+
 static void tracker_on_message(void *user, struct wsc_conn *c, const char *msg, size_t len)
 {
     struct tracker_link *t = wsc_conn_tag(c);
+    struct tracker *tr = t->t;
+    struct blockscan b;
     struct reply rep;
     struct jv *root;
     const struct jv *res;
     char err[ERR_LEN];
     (void)user;
 
+    /* Blocks, by far the biggest messages, are read by the scanner alone;
+     * the rest (notices, properties, errors) is small. */
+    tr->nkeys = 0;
+    tr->keys_short = false;
+    if (blockscan_reply(msg, len, &b, tracker_on_tx, tr, err) == 0 && b.has_id && !b.has_error &&
+        !b.has_method && !tr->keys_short && t->pend[b.id % TRACKER_PENDING].id == b.id &&
+        t->pend[b.id % TRACKER_PENDING].kind == REQ_BLOCK) {
+        t->pend[b.id % TRACKER_PENDING].kind = REQ_NONE;
+        tracker_block_reply(t, &b, t->pend[b.id % TRACKER_PENDING].num);
+        return;
+    }
     if (reply_parse(&rep, msg, len, err) < 0)
         return;
     if (rep.kind == REPLY_ERROR) {
+        if (rep.has_id && t->pend[rep.id % TRACKER_PENDING].id == rep.id &&
+            t->pend[rep.id % TRACKER_PENDING].kind == REQ_BLOCK) {
+            t->pend[rep.id % TRACKER_PENDING].kind = REQ_NONE;
+            tracker_block_reply(t, NULL, t->pend[rep.id % TRACKER_PENDING].num);
+        }
         tracker_set_status(t->t, wsc_conn_url(c), rep.message);
         return;
     }
@@ -347,12 +530,15 @@ static void tracker_on_message(void *user, struct wsc_conn *c, const char *msg, 
     } else {
         res = jv_get(root, "result");
         switch (t->pend[rep.id % TRACKER_PENDING].kind) {
-        case REQ_BLOCK:
-            if (jv_type(res) == JV_OBJECT)
-                tracker_on_block(t, res, t->pend[rep.id % TRACKER_PENDING].num);
+        case REQ_BLOCK: /* a block the scanner refused (or out of memory for its keys) */
+            t->pend[rep.id % TRACKER_PENDING].kind = REQ_NONE;
+            tracker_block_reply(t, NULL, t->pend[rep.id % TRACKER_PENDING].num);
             break;
         case REQ_DYNPROPS:
             tracker_on_dynprops(t, res);
+            break;
+        case REQ_CHAIN_ID:
+            tracker_on_chain_id(t, res);
             break;
         default:
             break;
@@ -452,7 +638,6 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
     t->cfg = *cfg;
     pthread_mutex_init(&t->lock, NULL);
     stats_init(&t->acc);
-    tx_init(&t->tx);
     t->w = wsc_new(&wcfg, &tracker_cb, t, err);
     if (t->w == NULL)
         goto fail;
@@ -475,7 +660,6 @@ fail:
         free(t->links);
         txmap_free(t->map);
         txmap_free(t->seen);
-        tx_clear(&t->tx);
         free(t->url);
         free(t);
     }
@@ -496,8 +680,7 @@ void tracker_free(struct tracker *t)
     txmap_free(t->map);
     txmap_free(t->seen);
     free(t->nbuf);
-    tx_clear(&t->tx);
-    free(t->packed);
+    free(t->keys);
     free(t->pbuf);
     free(t->shared);
     pthread_mutex_destroy(&t->lock);
@@ -622,4 +805,34 @@ int tracker_status(struct tracker *t, char *err)
     }
     pthread_mutex_unlock(&t->lock);
     return rc;
+}
+
+uint64_t tracker_restarts(struct tracker *t)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&t->lock);
+    n = t->restarts;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+bool tracker_next_event(struct tracker *t, char *text)
+{
+    bool got = false;
+
+    pthread_mutex_lock(&t->lock);
+    if (t->ev_lost > 0) {
+        snprintf(text, ERR_LEN, "%s: %llu more tracker events were dropped", t->url,
+                 (unsigned long long)t->ev_lost);
+        t->ev_lost = 0;
+        got = true;
+    } else if (t->ev_n > 0) {
+        memcpy(text, t->events[t->ev_head], ERR_LEN);
+        t->ev_head = (t->ev_head + 1) % TRACKER_EVENTS;
+        t->ev_n--;
+        got = true;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return got;
 }

@@ -1,6 +1,6 @@
 /* tracker.h - confirmation tracking on its own thread and connection:
- * subscribes to block notices, fetches each new block, recognises our
- * transactions by txid, and measures inclusion (due time -> seen in a
+ * subscribes to block notices, fetches every new block, recognises our
+ * transactions by their signatures (blockscan.h), and measures inclusion (due time -> seen in a
  * block), confirmed tx/s and ops/s, block sizes, head and irreversible
  * block; accepted transactions that expire without inclusion are lost.
  * It is also where the engine gets TaPoS references and head time from.
@@ -37,7 +37,11 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err);
 /* Stops, joins, frees; NULL is a no-op. */
 void tracker_free(struct tracker *t);
 
-/* Network thread: a transaction was sent (due at due_ns, monotonic) to
+/* The txid arguments below are a transaction's tracking key
+ * (pool_item.key: from its first signature, see blockscan_key), which is
+ * what blocks show of it.
+ *
+ * Network thread: a transaction was sent (due at due_ns, monotonic) to
  * node number node (< STATS_MAX_NODES; confirmations are counted per node
  * in the interval's node[] as well). */
 void tracker_note_sent(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
@@ -61,6 +65,16 @@ bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_
 /* Transactions sent and not yet confirmed, rejected or lost (counting
  * notes not yet applied). Call it from the network thread. */
 uint64_t tracker_unconfirmed(struct tracker *t);
+/* How many times the primary node's chain restarted (a head below its
+ * irreversible block, a different irreversible block, a new chain id).
+ * When it grows, transactions signed for the old chain are void: TaPoS
+ * from tracker_tapos is of the new chain once it has a block. Thread-safe. */
+uint64_t tracker_restarts(struct tracker *t);
+/* Copies the oldest event not yet collected into text (ERR_LEN bytes,
+ * "URL: what": a restart, a block the node could not return) and returns
+ * true, or returns false. Thread-safe. */
+bool tracker_next_event(struct tracker *t, char *text);
+
 /* Copies the last connection problem into err and returns -1, or 0. */
 int tracker_status(struct tracker *t, char *err);
 

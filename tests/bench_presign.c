@@ -20,6 +20,7 @@
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
+#include "blockscan.h"
 #include "err.h"
 #include "hash.h"
 #include "pool.h"
@@ -115,7 +116,7 @@ static void *ours_worker(void *arg)
                 abort();
         }
         it->k = k;
-        memcpy(it->txid, res.txid, TX_ID_LEN);
+        blockscan_key(it->key, res.sig);
         it->expiration = s.tx.expiration;
         it->nops = (uint16_t)s.tx.nops;
         memcpy(it->frame, out.buf, out.len);

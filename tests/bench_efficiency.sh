@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Beacon efficiency against a validating devnode that makes 1 s blocks of
+# full transactions, as a real node renders them (issue 12, goals 1, 2, 5).
+# For 1k, 3k, 6k tx/s and unlimited, one beacon run each, measured side by
+# side in that run:
+#  - beacon CPU per confirmed transaction: every thread of the process, from
+#    the kernel's rusage of the child (setup, pre-signing, signing, sending,
+#    block following, drain: all of it), against the signing cost alone
+#    (the signer threads' CPU per signed transaction, which the beacon
+#    prints). Target: <= 1.15x.
+#  - signed vs sent: at the end fewer than 10 % of the signed transactions
+#    are unsent, plus the pre-sign horizon at the peak rate actually sent.
+# Prints each target with `met` or `MISSED`; exits 1 when one is missed.
+# The sink's figures stay in bench_beacon.sh.
+# Args: BEACON DEVNODE SRCDIR [SECONDS]   (env RATES="1000 3000 6000 unlimited")
+set -u
+BEACON=$1 DEVNODE=$2 SRC=$3 SECS=${4:-10}
+RATES=${RATES:-"1000 3000 6000 unlimited"}
+KEYS=$SRC/devnode/test-accounts.keys
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "beacon efficiency: one beacon -> validating devnode (1 s blocks) on loopback," \
+     "$(nproc) cores, Linux $(uname -r), ${SECS} s per run"
+python3 - "$BEACON" "$DEVNODE" "$KEYS" "$tmp" "$SECS" $RATES <<'PY'
+import json, os, re, signal, subprocess, sys, time
+
+beacon, devnode, keys, tmp, secs = sys.argv[1:6]
+secs = float(secs)
+rates = sys.argv[6:]
+AHEAD = 5.0  # the beacon's default --presign-ahead
+missed = 0
+
+def target(name, ok, text):
+    global missed
+    if not ok:
+        missed += 1
+    print(f"  target {name}: {text} {'met' if ok else 'MISSED'}")
+
+def start_devnode(name):
+    out = open(f"{tmp}/{name}.out", "w")
+    p = subprocess.Popen(["timeout", "900", devnode, "--quiet", "--accounts", keys,
+                          "--listen", "127.0.0.1:0", "--block-interval", "1"],
+                         stdout=out, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        m = re.search(r"^listening on (\S+)", open(f"{tmp}/{name}.out").read(), re.M)
+        if m:
+            return p, m.group(1)
+        time.sleep(0.05)
+    p.kill()
+    sys.exit("bench: devnode did not start: " + open(f"{tmp}/{name}.out").read())
+
+for rate in rates:
+    name = f"r{rate}"
+    dn, url = start_devnode("dn_" + name)
+    args = [beacon, "run", "--node", url, "--accounts", keys, "--quiet", "--drain", "5",
+            "--stats-json", f"{tmp}/{name}.jsonl", "--rate", rate, "--duration", sys.argv[5]]
+    if rate == "unlimited":
+        args += ["--connections-per-node", "4", "--window", "256"]
+    log = open(f"{tmp}/{name}.log", "w")
+    t0 = time.monotonic()
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _, status, ru = os.wait4(p.pid, 0)
+    finally:
+        dn.send_signal(signal.SIGTERM)
+        dn.wait()
+    wall = time.monotonic() - t0
+    text = open(f"{tmp}/{name}.log").read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        print(f"  {rate}: beacon failed:\n" + text[-2000:])
+        missed += 1
+        continue
+    rows = [json.loads(l) for l in open(f"{tmp}/{name}.jsonl")]
+    conf = sum(r["confirmed"] for r in rows)
+    sent = sum(r["sent"] for r in rows)
+    peak = max(r["sent"] for r in rows) if rows else 0
+    m = re.search(r"signing ([\d.]+) us \((\d+) signed\)", text)
+    sign_us, signed = float(m.group(1)), int(m.group(2))
+    cpu = ru.ru_utime + ru.ru_stime
+    per_conf = cpu / conf * 1e6 if conf else float("inf")
+    ratio = per_conf / sign_us if sign_us > 0 else float("inf")
+    unsent = signed - sent
+    allowed = 0.10 * signed + AHEAD * peak
+    print(f"  {rate:>9} tx/s: sent {sent} ({sent / secs:,.0f}/s, peak {peak}/s), confirmed {conf}, "
+          f"signed {signed}; beacon CPU {cpu:.2f} s in {wall:.1f} s "
+          f"(max RSS {ru.ru_maxrss / 1024:.0f} MiB)")
+    print(f"      CPU per confirmed tx {per_conf:.1f} us, signing alone {sign_us:.1f} us: "
+          f"{ratio:.2f}x")
+    target(f"{rate} CPU per confirmed tx <= 1.15x signing", ratio <= 1.15, f"{ratio:.2f}x")
+    target(f"{rate} unsent < 10% of signed + {AHEAD:g} s at the peak rate", unsent < allowed,
+           f"{unsent} unsent of {signed} signed (allowed {allowed:.0f})")
+    if conf < 0.99 * sent:
+        print(f"      note: {sent - conf} sent transactions not confirmed")
+sys.exit(1 if missed else 0)
+PY
