@@ -21,6 +21,7 @@ struct send_slot {
     uint64_t due_ns;  /* absolute monotonic due time */
     uint64_t sent_ns;
     uint8_t txid[TX_ID_LEN];
+    uint32_t expiration;
     uint16_t nops;
 };
 
@@ -38,6 +39,9 @@ struct send_conn {
 
 struct send_node {
     uint64_t owed;   /* due transactions assigned to this node, not yet sent */
+    uint64_t hold_ns; /* last time it held back what it owed: no connection could
+                       * take a request (full windows, not connected or not
+                       * ready); 0: never */
     int64_t swrr;    /* smooth weighted round robin state */
     unsigned weight;
 };
@@ -65,8 +69,8 @@ struct engine {
     struct pool_chunk *chunk; /* being sent from */
     const struct pool_item *held; /* taken from the chunk, not yet sent */
     uint64_t offered_seen, dropped_seen;
+    uint64_t pool_empty_next; /* local index below which pool-empty was counted */
     uint32_t head_time_est;   /* for discarding stale pool items */
-    uint64_t stale;           /* pool items discarded as too close to expiry */
     unsigned rejects_logged;  /* bit per stats_reject already logged */
     uint64_t send_cpu_ns;     /* network thread CPU during engine_run */
     struct stats_interval cur, prev, total;
@@ -84,6 +88,14 @@ extern const struct wsc_callbacks send_callbacks;
 void send_pump(struct engine *e, uint64_t now);
 /* Counts timeouts for requests older than the ack timeout. */
 void send_expire(struct engine *e, uint64_t now);
+/* Splits the drops ratectl made since the last call into the node's doing
+ * (held_dropped) and the beacon's, into e->cur; call before reading the
+ * ratectl counters for an interval. */
+void send_settle(struct engine *e, uint64_t now);
+/* Due transactions waiting for a node that holds them back, now. */
+uint64_t send_held_pending(struct engine *e, uint64_t now);
+/* Ends the schedule: drops what is still due, classified (see send_settle). */
+void send_drop_pending(struct engine *e, uint64_t now);
 /* Requests still in flight on all connections. */
 uint64_t send_in_flight(const struct engine *e);
 
