@@ -52,7 +52,13 @@ static void run_on_stats(void *user, const struct stats_interval *s, enum stats_
         return;
     }
     if (!o->quiet) {
-        stats_render_line(&o->line, s, elapsed, reason[0] ? reason : stats_verdict_name(v));
+        char shown[160];
+        /* "keeping up" alone; a bound names itself and its evidence. */
+        if (v == STATS_OK || reason[0] == '\0')
+            snprintf(shown, sizeof shown, "%s", reason[0] ? reason : stats_verdict_name(v));
+        else
+            snprintf(shown, sizeof shown, "%s - %s", stats_verdict_name(v), reason);
+        stats_render_line(&o->line, s, elapsed, shown);
         puts(o->line.buf);
         fflush(stdout);
     }

@@ -349,6 +349,7 @@ static void engine_second(struct engine *e, uint64_t now)
                                                                    : e->cur.c.dropped;
     e->cur.g.pending = rcnt.pending;
     e->cur.g.held_pending = send_held_pending(e, now);
+    e->cur.g.conns_ready = send_conns_ready(e);
     e->reported = rcnt;
     e->cur.t1_ns = now;
     e->cur.nnodes = (uint32_t)e->cfg.nnodes;

@@ -83,6 +83,16 @@ struct engine {
 
 /* send.c */
 extern const struct wsc_callbacks send_callbacks;
+
+/* What an answer's id refers to on a registered connection. */
+enum send_reply {
+    SEND_REPLY_OK,      /* the request in its slot: count its outcome */
+    SEND_REPLY_UNKNOWN, /* id 0, or an id never sent on this connection */
+    SEND_REPLY_LATE,    /* a request already ended (timed out): ignore it */
+};
+/* Matches id against c's ring of window slots. Pure; never changes c (an
+ * id of 0 must not match a free slot, whose id is 0). */
+enum send_reply send_reply_match(const struct send_conn *c, uint32_t window, uint64_t id);
 /* Assigns newly due transactions to nodes and asks their connections to
  * write. Called on every loop turn and timer. */
 void send_pump(struct engine *e, uint64_t now);
@@ -92,6 +102,8 @@ void send_expire(struct engine *e, uint64_t now);
  * (held_dropped) and the beacon's, into e->cur; call before reading the
  * ratectl counters for an interval. */
 void send_settle(struct engine *e, uint64_t now);
+/* Sending connections open and registered, now. */
+uint64_t send_conns_ready(const struct engine *e);
 /* Due transactions waiting for a node that holds them back, now. */
 uint64_t send_held_pending(struct engine *e, uint64_t now);
 /* Ends the schedule: drops what is still due, classified (see send_settle). */

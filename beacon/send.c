@@ -276,6 +276,16 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         send_note_hold(e, c->node, now);
 }
 
+enum send_reply send_reply_match(const struct send_conn *c, uint32_t window, uint64_t id)
+{
+    /* Ids start at 1 and grow per connection: 0 or one never sent answers
+     * nothing (a phantom accept would underflow in_flight and stall the
+     * connection for good). */
+    if (id == 0 || id > c->next_id)
+        return SEND_REPLY_UNKNOWN;
+    return c->slots[id % window].id == id ? SEND_REPLY_OK : SEND_REPLY_LATE;
+}
+
 /* Ends a request: counts its outcome and frees its slot. */
 static void send_done(struct engine *e, struct send_conn *c, struct send_slot *slot)
 {
@@ -325,18 +335,17 @@ static void send_on_message(void *user, struct wsc_conn *wc, const char *msg, si
             send_registered(e, c, msg, len, &r);
         return;
     }
-    /* Ids start at 1 and grow per connection: 0 or one never sent is not
-     * an answer to anything (and must not match a free slot, whose id is
-     * 0: a phantom accept would underflow in_flight). */
-    if (r.id == 0 || r.id > c->next_id) {
+    switch (send_reply_match(c, e->cfg.window, r.id)) {
+    case SEND_REPLY_UNKNOWN:
         e->cur.c.unknown_replies++;
         return;
-    }
-    slot = &c->slots[r.id % e->cfg.window];
-    if (slot->id != r.id) {
+    case SEND_REPLY_LATE:
         e->cur.c.late_replies++; /* it timed out: it stays a timeout */
         return;
+    case SEND_REPLY_OK:
+        break;
     }
+    slot = &c->slots[r.id % e->cfg.window];
     now = timefmt_mono_ns();
     ack = now > slot->due_ns ? now - slot->due_ns : 0;
     hist_record(&e->cur.ack, ack);
@@ -435,6 +444,14 @@ void send_expire(struct engine *e, uint64_t now)
             wsc_reconnect(c->wc, why);
         }
     }
+}
+
+uint64_t send_conns_ready(const struct engine *e)
+{
+    uint64_t n = 0;
+    for (size_t k = 0; k < e->nconns; k++)
+        n += e->conns[k].open && e->conns[k].ready;
+    return n;
 }
 
 uint64_t send_in_flight(const struct engine *e)

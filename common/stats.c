@@ -103,6 +103,7 @@ static void combine_gauges(struct stats_gauges *d, const struct stats_gauges *s)
     d->unconfirmed += s->unconfirmed;
     d->pending += s->pending;
     d->held_pending += s->held_pending;
+    d->conns_ready += s->conns_ready;
     d->target_rate = max_d(d->target_rate, s->target_rate);
     d->cpu_proc_pct = max_d(d->cpu_proc_pct, s->cpu_proc_pct);
     d->cpu_proc_all_pct = max_d(d->cpu_proc_all_pct, s->cpu_proc_all_pct);
@@ -331,7 +332,9 @@ static enum stats_verdict node_bound(const struct stats_interval *s,
         because_add(&b, "%" PRIu64 " due given up, held back by the node", c->held_dropped);
     if (c->held + s->g.held_pending > noise(c))
         because_add(&b, "%" PRIu64 " due held %s", c->held + s->g.held_pending,
-                    s->g.in_flight > 0 ? "by full windows" : "(node not connected or not ready)");
+                    prev == NULL           ? "back by the node"
+                    : s->g.conns_ready > 0 ? "by full windows"
+                                           : "(node not connected or not ready)");
     if (c->conn_errors > 0)
         because_add(&b, "%" PRIu64 " connection error%s", c->conn_errors,
                     c->conn_errors > 1 ? "s" : "");
@@ -349,14 +352,14 @@ static enum stats_verdict node_bound(const struct stats_interval *s,
         because_add(&b, "sent %" PRIu64 " of %" PRIu64 " due", c->sent, c->offered);
     if (c->lost > 0)
         because_add(&b, "%" PRIu64 " accepted but expired unconfirmed", c->lost);
-    if (was99 > 0 && ack99 >= STATS_ACK_RISE_NS && (double)ack99 > STATS_ACK_RISE * (double)was99) {
+    if (was99 > 0 && ack99 >= STATS_ACK_RISE_NS && ack99 > was99 + STATS_ACK_RISE_STEP_NS) {
         fmt_dur(d1, sizeof d1, ack99);
         fmt_dur(d2, sizeof d2, was99);
         because_add(&b, "ack p99 %s rising from %s", d1, d2);
         ack_named = true;
     }
     if (prev != NULL && s->g.in_flight > prev->g.in_flight + 100 &&
-        s->g.in_flight > prev->g.in_flight + c->sent / 2)
+        s->g.in_flight > prev->g.in_flight + c->sent / 4)
         because_add(&b, "in flight %" PRIu64 ", up from %" PRIu64, s->g.in_flight,
                     prev->g.in_flight);
     if (prev != NULL) {
@@ -597,6 +600,7 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
     kv_u64(out, "unconfirmed", g->unconfirmed);
     kv_u64(out, "pending", g->pending);
     kv_u64(out, "held_pending", g->held_pending);
+    kv_u64(out, "conns_ready", g->conns_ready);
     kv_double(out, "target_rate", g->target_rate, "%.3f");
     kv_double(out, "cpu", g->cpu_proc_pct, "%.1f");
     kv_double(out, "cpu_all", g->cpu_proc_all_pct, "%.1f");

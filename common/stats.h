@@ -87,6 +87,7 @@ struct stats_gauges {
     uint64_t unconfirmed;      /* accepted, not yet confirmed or lost */
     uint64_t pending;          /* due, neither sent nor given up */
     uint64_t held_pending;     /* of pending: owed to a node that holds them back */
+    uint64_t conns_ready;      /* sending connections open and registered */
     double target_rate;        /* tx/s the whole curve asks for now (0: unlimited);
                                 * ratectl_rate_at, the same for every beacon */
     double cpu_proc_pct;       /* beacon process, % of one core (may exceed 100) */
@@ -178,8 +179,8 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
 #define STATS_CONFIRM_RATIO 0.9   /* confirmed below this share of accepted */
 #define STATS_CONFIRM_MIN_TX 10   /* ...judged only with this many accepted */
 #define STATS_LATE_GROWTH 20      /* B4: p99 lateness above this many thresholds */
-#define STATS_ACK_RISE_NS UINT64_C(500000000) /* N: ack p99 at least this... */
-#define STATS_ACK_RISE 1.5        /* ...and this many times the interval before's */
+#define STATS_ACK_RISE_NS UINT64_C(500000000) /* N8: ack p99 at least this... */
+#define STATS_ACK_RISE_STEP_NS UINT64_C(250000000) /* ...and this much above prev's */
 #define STATS_ACK_NOTE_NS UINT64_C(100000000) /* ack p99 named in a node-bound reason */
 
 /* The verdict for interval s, with prev the interval before it (for trends;
@@ -207,18 +208,21 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
  * this order, as many as fit:
  *  N1 held_dropped > 0 (given up while the node held them back);
  *  N2 held + held_pending > noise (due transactions waiting for the node:
- *     "by full windows" when requests were in flight, else "node not
- *     connected or not ready");
+ *     "by full windows" when connections were ready at the end, else "node
+ *     not connected or not ready"; for a whole run, prev NULL, "held back
+ *     by the node");
  *  N3 conn_errors > 0;  N4 timeouts > 0;  N5 rejections of any kind > 0
  *     (the most frequent kind named);
  *  N6 due but unsent (offered - sent - dropped - held_dropped > noise: a
  *     node that cannot be reached takes nothing);
  *  N7 lost > 0 (accepted, expired without inclusion);
  *  N8 rising acks: prev given, ack p99(s) >= STATS_ACK_RISE_NS and
- *     > STATS_ACK_RISE * p99(prev) (a node that applies slower than it is
- *     offered answers later every second);
+ *     > p99(prev) + STATS_ACK_RISE_STEP_NS (a node that applies slower than
+ *     it is offered answers later every second, by a fixed amount: its
+ *     queue grows by the excess, served at its rate);
  *  N9 growing in-flight: prev given, in_flight(s) > in_flight(prev) +
- *     max(100, sent(s) / 2) (half a second more of answers outstanding);
+ *     max(100, sent(s) / 4) (a quarter of the interval's sends more left
+ *     unanswered than before);
  *  N10 confirmation shortfall over the window W = s + prev (prev optional):
  *     W saw at least one block, W.accepted >= STATS_CONFIRM_MIN_TX,
  *     W.confirmed < STATS_CONFIRM_RATIO * W.accepted, the backlog
@@ -255,7 +259,7 @@ void stats_render_line(struct sbuf *out, const struct stats_interval *s, double 
  * held_dropped, pool_empty, stale, late_replies, unknown_replies,
  * confirmed, confirmed_ops, lost, blocks, block_txs, block_bytes,
  * head_block, irreversible_block, pool, in_flight, unconfirmed, pending,
- * held_pending, target_rate, cpu (% of one core), cpu_all (% of usable cores), cpu_host,
+ * held_pending, conns_ready, target_rate, cpu (% of one core), cpu_all (% of usable cores), cpu_host,
  * rss_bytes, cores, ack_ms / inclusion_ms / lateness_ms {n, p50, p90, p99,
  * max} (ms with 3 decimals, rounded up to the microsecond so a percentile is
  * never understated), verdict, reason; and, when s->nnodes > 0, nodes: an

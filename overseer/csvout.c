@@ -198,6 +198,7 @@ static void per_second(struct em *e, const struct stats_interval *s)
     col_u64(e, "in_flight_tx", s->g.in_flight);
     col_u64(e, "pending_tx", s->g.pending);
     col_u64(e, "held_pending_tx", s->g.held_pending);
+    col_u64(e, "conns_ready", s->g.conns_ready);
     latency(e, "ack", &s->ack, false);
     latency(e, "inclusion", &s->inclusion, false);
     col_ms(e, "lateness_p99_ms", &s->lateness, 99);

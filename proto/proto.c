@@ -166,6 +166,7 @@ static const struct proto_field gauges_f[] = {
 static const struct proto_field gauges12_f[] = {
     F("pending", K_U64, struct stats_gauges, pending),
     F("held_pending", K_U64, struct stats_gauges, held_pending),
+    F("conns_ready", K_U64, struct stats_gauges, conns_ready),
 };
 static const struct proto_field node_f[] = {
     F("sent", K_U64, struct stats_node, sent),

@@ -205,7 +205,7 @@ static void test_headers_pinned(void **state)
         "rejected_other_tps,timeouts_tps,conn_errors_ps,late_tps,held_tps,dropped_tps,"
         "held_dropped_tps,lost_tps,pool_empty_ps,stale_tps,late_replies_ps,unknown_replies_ps,"
         "confirmed_tps,confirmed_ops_ps,head_block,unconfirmed_tx,in_flight_tx,pending_tx,"
-        "held_pending_tx,"
+        "held_pending_tx,conns_ready,"
         "ack_p50_ms,ack_p90_ms,ack_p99_ms,ack_max_ms,inclusion_p50_ms,inclusion_p90_ms,"
         "inclusion_p99_ms,inclusion_max_ms,lateness_p99_ms,lateness_max_ms,beacons_alive,"
         "beacon_cpu_max_pct,pool_min,verdict,reason",
@@ -216,7 +216,7 @@ static void test_headers_pinned(void **state)
         "rejected_other_tps,timeouts_tps,conn_errors_ps,late_tps,held_tps,dropped_tps,"
         "held_dropped_tps,lost_tps,pool_empty_ps,stale_tps,late_replies_ps,unknown_replies_ps,"
         "confirmed_tps,confirmed_ops_ps,head_block,unconfirmed_tx,in_flight_tx,pending_tx,"
-        "held_pending_tx,"
+        "held_pending_tx,conns_ready,"
         "ack_p50_ms,ack_p90_ms,ack_p99_ms,ack_max_ms,inclusion_p50_ms,inclusion_p90_ms,"
         "inclusion_p99_ms,inclusion_max_ms,lateness_p99_ms,lateness_max_ms,cpu_pct,"
         "cpu_one_core_pct,host_cpu_pct,cores,rss_mib,pool,verdict,reason",

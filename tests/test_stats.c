@@ -42,6 +42,7 @@ static struct stats_interval *healthy(uint64_t seq)
     s->c.block_bytes = 2000 * 130;
     s->g.pool_level = 40000;
     s->g.in_flight = 20;
+    s->g.conns_ready = 1;
     s->g.unconfirmed = 1000;
     s->g.target_rate = 2000;
     s->g.cpu_proc_pct = 60;
@@ -456,7 +457,12 @@ static void test_verdict_node_slower_acks(void **state)
         assert_non_null(strstr(reason, "ack p99"));
     }
     assert_string_equal(reason, "18000 due held by full windows, sent 1500 of 3000 due, "
-                                "ack p99 6.60s rising");
+                                "ack p99 6.60s rising from 6.00s");
+    /* Windows full and acks no longer rising (window / capacity): held. */
+    *prev = *s;
+    assert_int_equal(judge(s, prev, ms, reason), STATS_NODE_BOUND);
+    assert_string_equal(reason, "18000 due held by full windows, sent 1500 of 3000 due, "
+                                "ack p99 6.60s");
     /* Acks slowing alone, windows not yet full: rising latency and a
      * growing in-flight count are the node's doing too. */
     *prev = *healthy(1);
@@ -739,6 +745,7 @@ static void test_json_line(void **state)
         "held_dropped", "pool_empty", "stale", "late_replies", "unknown_replies",
         "confirmed", "confirmed_ops", "lost", "blocks", "block_txs", "block_bytes", "head_block",
         "irreversible_block", "pool", "in_flight", "unconfirmed", "pending", "held_pending",
+        "conns_ready",
         "target_rate", "cpu", "cpu_all",
         "cpu_host", "rss_bytes", "cores", "ack_ms", "inclusion_ms", "lateness_ms", "verdict",
         "reason",
