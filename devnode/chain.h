@@ -143,6 +143,16 @@ struct chain_entry *chain_push(struct chain *c, const struct chain_op *ops, size
  * chain_produce_block), or NULL with err when out of memory. */
 const struct chain_block *chain_produce_block(struct chain *c, uint32_t now, char *err);
 
+/* A follower's block (devnode network, see relay.h): produces the next
+ * block with the producer's timestamp out of the pending transactions
+ * with the given ids, in that order (they must have been pushed first);
+ * the others stay pending. An id not pending, or one that fails against
+ * the head state, is left out and counted in *skipped (the producer's
+ * state differed). Returns the block as chain_produce_block does. */
+const struct chain_block *chain_apply_block(struct chain *c, uint32_t timestamp,
+                                            const uint8_t (*ids)[CHAIN_ID_LEN], size_t n,
+                                            size_t *skipped, char *err);
+
 /* A recent block by number, or NULL (not produced yet, or evicted). */
 const struct chain_block *chain_block(const struct chain *c, uint32_t num);
 

@@ -200,13 +200,61 @@ static size_t allowance(double rate, double interval_s, double *carry)
     return n;
 }
 
+/* Seals nb (its transactions already applied to the committed state),
+ * makes it the head, and rebuilds the pending state from the nkeep
+ * entries left in scratch. */
+static const struct chain_block *finish_block(struct chain *c, struct chain_block *nbp,
+                                              size_t nkeep, size_t nops, char *err)
+{
+    struct chain_block nb = *nbp;
+    size_t na = c->g.nassets;
+    struct fcerr e;
+
+    if (merkle_root(nb.txs, nb.ntx, nb.merkle) < 0 ? err_set(err, "out of memory") < 0
+                                                   : seal_block(c, &nb, err) < 0) {
+        /* Put everything back as it was: undo the committed effects. */
+        for (size_t i = nb.ntx; i-- > 0;) {
+            chain_undo_ops(c, c->committed, nb.txs[i]->ops, nb.txs[i]->nops);
+            c->next_order_id -= order_count(nb.txs[i]);
+            nb.txs[i]->block_num = 0;
+        }
+        free(nb.txs); /* the queue itself was not changed yet */
+        return NULL;
+    }
+    c->head_num = nb.num;
+    c->head_time = nb.timestamp;
+    memcpy(c->head_id, nb.id, CHAIN_ID_LEN);
+    memcpy(c->summary[nb.num & 0xFFFF], nb.id, CHAIN_ID_LEN);
+    c->stats.blocks++;
+    c->stats.applied_tx += nb.ntx;
+    c->stats.applied_ops += nops;
+
+    /* Rebuild the pending state: committed plus the re-applied queue at the
+     * new head time; what fails now is dropped. */
+    memcpy(c->pending, c->committed, (c->g.naccounts ? c->g.naccounts : 1) * na * sizeof(int64_t));
+    c->nqueue = 0;
+    for (size_t i = 0; i < nkeep; i++) {
+        struct chain_entry *en = c->scratch[i];
+        if (!chain_entry_current(c, en) ||
+            chain_eval_ops(c, c->pending, en->ops, en->nops, c->head_time, true, &e) < 0) {
+            drop(c, en);
+            continue;
+        }
+        c->queue[c->nqueue++] = en;
+    }
+    /* clear_expired_transactions: kept while head time <= expiration. */
+    txmap_expire(c->history, c->head_time);
+    store_block(c, &nb);
+    return chain_block(c, nb.num);
+}
+
 const struct chain_block *chain_produce_block(struct chain *c, uint32_t now, char *err)
 {
     struct chain_block nb;
     double interval_s = c->g.params.block_interval_ms / 1000.0;
     size_t max_tx = allowance(c->opts.capacity_tps, interval_s, &c->carry_tx);
     size_t max_ops = allowance(c->opts.capacity_ops, interval_s, &c->carry_ops);
-    size_t nops = 0, nkeep = 0, na = c->g.nassets;
+    size_t nops = 0, nkeep = 0;
     size_t size = CHAIN_ID_LEN * 2 + 4 + 3 + 1 + 65 + varint_len(WITNESS_INSTANCE) + 3;
     struct fcerr e;
 
@@ -250,40 +298,68 @@ const struct chain_block *chain_produce_block(struct chain *c, uint32_t now, cha
         nb.bytes += psize + sizeof *en;
         nb.txs[nb.ntx++] = en;
     }
-    if (merkle_root(nb.txs, nb.ntx, nb.merkle) < 0 ? err_set(err, "out of memory") < 0
-                                                   : seal_block(c, &nb, err) < 0) {
-        /* Put everything back as it was: undo the committed effects. */
-        for (size_t i = nb.ntx; i-- > 0;) {
-            chain_undo_ops(c, c->committed, nb.txs[i]->ops, nb.txs[i]->nops);
-            c->next_order_id -= order_count(nb.txs[i]);
-            nb.txs[i]->block_num = 0;
-        }
-        free(nb.txs);
-        return NULL;
-    }
-    c->head_num = nb.num;
-    c->head_time = nb.timestamp;
-    memcpy(c->head_id, nb.id, CHAIN_ID_LEN);
-    memcpy(c->summary[nb.num & 0xFFFF], nb.id, CHAIN_ID_LEN);
-    c->stats.blocks++;
-    c->stats.applied_tx += nb.ntx;
-    c->stats.applied_ops += nops;
+    return finish_block(c, &nb, nkeep, nops, err);
+}
 
-    /* Rebuild the pending state: committed plus the re-applied queue at the
-     * new head time; what fails now is dropped. */
-    memcpy(c->pending, c->committed, (c->g.naccounts ? c->g.naccounts : 1) * na * sizeof(int64_t));
-    c->nqueue = 0;
-    for (size_t i = 0; i < nkeep; i++) {
-        struct chain_entry *en = c->scratch[i];
-        if (!chain_entry_current(c, en) ||
-            chain_eval_ops(c, c->pending, en->ops, en->nops, c->head_time, true, &e) < 0) {
-            drop(c, en);
+const struct chain_block *chain_apply_block(struct chain *c, uint32_t timestamp,
+                                            const uint8_t (*ids)[CHAIN_ID_LEN], size_t n,
+                                            size_t *skipped, char *err)
+{
+    struct chain_block nb;
+    struct chain_entry **slot = NULL;
+    struct txmap *want = NULL;
+    size_t nops = 0, nkeep = 0;
+    struct fcerr e;
+    const struct chain_block *out = NULL;
+
+    *skipped = 0;
+    memset(&nb, 0, sizeof nb);
+    nb.num = c->head_num + 1;
+    nb.timestamp = timestamp > c->head_time ? timestamp : c->head_time;
+    memcpy(nb.previous, c->head_id, CHAIN_ID_LEN);
+    nb.txs = malloc((n ? n : 1) * sizeof *nb.txs);
+    slot = calloc(n ? n : 1, sizeof *slot);
+    want = txmap_new();
+    if (nb.txs == NULL || slot == NULL || want == NULL)
+        goto oom;
+    for (size_t i = 0; i < n; i++)
+        if (txmap_put(want, ids[i], UINT32_MAX, i, 0) < 0)
+            goto oom;
+    /* The block's transactions out of the pending queue, in block order;
+     * the others stay pending in arrival order. */
+    for (size_t i = 0; i < c->nqueue; i++) {
+        uint64_t pos;
+        if (txmap_get(want, c->queue[i]->txid, &pos, NULL) && slot[pos] == NULL)
+            slot[pos] = c->queue[i];
+        else
+            c->scratch[nkeep++] = c->queue[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct chain_entry *en = slot[i];
+        if (en == NULL) { /* not valid here: the producer's state differs */
+            (*skipped)++;
             continue;
         }
-        c->queue[c->nqueue++] = en;
+        en->first_order_id = c->next_order_id;
+        if (chain_eval_ops(c, c->committed, en->ops, en->nops, c->head_time, true, &e) < 0) {
+            (*skipped)++;
+            c->scratch[nkeep++] = en; /* re-checked with the pending state */
+            continue;
+        }
+        en->block_num = nb.num;
+        en->trx_num = nb.ntx;
+        c->next_order_id += order_count(en);
+        nops += en->nops;
+        nb.bytes += processed_size(en) + sizeof *en;
+        nb.txs[nb.ntx++] = en;
     }
-    /* clear_expired_transactions: kept while head time <= expiration. */
-    txmap_expire(c->history, c->head_time);
-    store_block(c, &nb);
-    return chain_block(c, nb.num);
+    free(slot);
+    txmap_free(want);
+    return finish_block(c, &nb, nkeep, nops, err);
+oom:
+    err_set(err, "out of memory");
+    free(nb.txs);
+    free(slot);
+    txmap_free(want);
+    return out;
 }

@@ -206,6 +206,15 @@ void render_block_header(struct sbuf *s, const struct chain_block *b)
     sbuf_addc(s, '}');
 }
 
+int render_signed_tx(struct sbuf *s, const struct chain *c, const struct chain_entry *en,
+                     struct tx *tx)
+{
+    if (tx_unpack(tx, en->packed, en->signed_len, true, NULL) < 0)
+        return -1; /* cannot happen: the bytes were packed by tx_pack */
+    txjson_render(s, tx, true, chain_genesis(c)->prefix);
+    return 0;
+}
+
 void render_processed_tx(struct sbuf *s, const struct chain *c, const struct chain_entry *en,
                          struct tx *tx)
 {

@@ -38,4 +38,9 @@ void render_processed_tx(struct sbuf *s, const struct chain *c, const struct cha
 void render_inclusion(struct sbuf *s, const struct chain *c, const struct chain_entry *en,
                       struct tx *tx);
 
+/* The signed transaction of en as a client would broadcast it (no
+ * results). Returns 0, or -1 (nothing appended) if it cannot be unpacked. */
+int render_signed_tx(struct sbuf *s, const struct chain *c, const struct chain_entry *en,
+                     struct tx *tx);
+
 #endif

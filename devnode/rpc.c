@@ -26,6 +26,8 @@ struct rpc *rpc_new(struct chain *c, const struct sign_ctx *sctx, bool sink, rpc
     r->ud = ud;
     tx_init(&r->scratch);
     sbuf_init(&r->msg);
+    sbuf_init(&r->relay_msg);
+    r->capacity_tps = chain_options(c)->capacity_tps;
     r->v = validator_new(c, sctx, err);
     if (r->v == NULL) {
         free(r);
@@ -39,8 +41,11 @@ void rpc_free(struct rpc *r)
     if (r == NULL)
         return;
     validator_free(r->v);
+    svcq_free(r->svc);
+    hist_free(r->wait);
     tx_clear(&r->scratch);
     sbuf_free(&r->msg);
+    sbuf_free(&r->relay_msg);
     free(r);
 }
 
@@ -102,7 +107,7 @@ void rpc_reply_start(struct sbuf *out, const struct rpc_call *call)
         sbuf_adds(out, ",\"jsonrpc\":\"2.0\"");
 }
 
-static void render_error(struct sbuf *out, const struct rpc_call *call, const struct fcerr *e)
+void rpc_render_error(struct sbuf *out, const struct rpc_call *call, const struct fcerr *e)
 {
     char ts[TIMEFMT_LEN];
 
@@ -237,7 +242,7 @@ static void call_method(struct rpc_call *call, const struct jv *params, struct s
     }
     if (rc < 0) {
         out->len = 0;
-        render_error(out, call, &e);
+        rpc_render_error(out, call, &e);
         return;
     }
     if (out->len == mark)
@@ -275,6 +280,7 @@ void rpc_handle(struct rpc_session *s, const char *text, size_t len, struct sbuf
     }
     memset(&call, 0, sizeof call);
     call.s = s;
+    call.root = root;
     call.method = jv_str(method, NULL);
     call.jsonrpc = jv_get(root, "jsonrpc") != NULL;
     id = jv_get(root, "id");
@@ -286,6 +292,8 @@ void rpc_handle(struct rpc_session *s, const char *text, size_t len, struct sbuf
         call.id = idbuf.buf;
     }
     call_method(&call, params, out);
+    if (call.root_taken)
+        root = NULL; /* queued for the apply-first model */
 out:
     sbuf_free(&idbuf);
     jv_free(root);
@@ -295,6 +303,74 @@ static void send_msg(struct rpc *r, uint64_t conn)
 {
     if (r->send != NULL && !r->msg.overflow)
         r->send(r->ud, conn, r->msg.buf, r->msg.len);
+}
+
+int rpc_set_service(struct rpc *r, double tx_per_s, double ops_per_s, char *err)
+{
+    if (tx_per_s <= 0 && ops_per_s <= 0) {
+        err_set(err, "the apply-first model needs --capacity or --capacity-ops");
+        return -1;
+    }
+    r->svc = svcq_new(tx_per_s, ops_per_s, timefmt_mono_ns());
+    r->wait = hist_new();
+    if (r->svc == NULL || r->wait == NULL) {
+        svcq_free(r->svc);
+        hist_free(r->wait);
+        r->svc = NULL;
+        r->wait = NULL;
+        err_set(err, "out of memory");
+        return -1;
+    }
+    r->capacity_tps = tx_per_s;
+    return 0;
+}
+
+size_t rpc_service(struct rpc *r)
+{
+    uint64_t now = timefmt_mono_ns();
+    size_t n = 0;
+
+    if (r->svc == NULL)
+        return 0;
+    while (svcq_peek(r->svc) != NULL && svcq_ready(r->svc, now)) {
+        struct svcq_item *it = svcq_pop(r->svc);
+        struct rpc_call call;
+        struct fcerr e;
+        int rc;
+
+        memset(&call, 0, sizeof call);
+        call.id = it->id;
+        call.jsonrpc = it->jsonrpc;
+        svcq_charge(r->svc, it->nops);
+        hist_record(r->wait, now - it->enq_ns);
+        rc = rpcapi_apply_broadcast(r, &call, it->conn, it->kind, it->txj, it->cb, it->relayed,
+                                    &e);
+        /* The answer the request was waiting for (none for a
+         * notification, or a synchronous one until inclusion). */
+        if (it->id != NULL && (rc < 0 || !call.deferred)) {
+            sbuf_reset(&r->msg);
+            if (rc < 0) {
+                rpc_render_error(&r->msg, &call, &e);
+            } else {
+                rpc_reply_start(&r->msg, &call);
+                sbuf_adds(&r->msg, ",\"result\":null}");
+            }
+            send_msg(r, it->conn);
+        }
+        svcq_item_free(it);
+        n++;
+    }
+    return n;
+}
+
+size_t rpc_service_len(const struct rpc *r)
+{
+    return r->svc != NULL ? svcq_len(r->svc) : 0;
+}
+
+struct hist *rpc_apply_wait(struct rpc *r)
+{
+    return r->wait;
 }
 
 void rpc_block_produced(struct rpc *r, const struct chain_block *b)

@@ -14,6 +14,7 @@
 
 #include "chain.h"
 #include "fcerr.h"
+#include "hist.h"
 #include "sbuf.h"
 
 struct rpc;
@@ -58,5 +59,61 @@ void rpc_handle(struct rpc_session *s, const char *text, size_t len, struct sbuf
 void rpc_block_produced(struct rpc *r, const struct chain_block *b);
 
 const struct rpc_stats *rpc_stats(const struct rpc *r);
+
+/* A devnode network (see devnode/README.md): graphene's P2P message limit
+ * (MAX_MESSAGE_SIZE); a transaction or block packed larger is not relayed. */
+#define RPC_P2P_MAX_MESSAGE (2u * 1024 * 1024)
+
+/* Sends one relay message (JSON text) to every peer; forced for blocks
+ * (not dropped for a full relay queue). */
+typedef void (*rpc_relay_fn)(void *ud, const char *msg, size_t len, bool forced);
+
+struct rpc_relay_stats {
+    uint64_t tx_out, tx_too_big;        /* accepted client transactions relayed / over the limit */
+    uint64_t blocks_out, block_too_big; /* produced blocks relayed / over the limit */
+    uint64_t tx_in, tx_in_applied, tx_in_rejected; /* relayed by peers (rejected: duplicates...) */
+    uint64_t blocks_in;                 /* peers' blocks applied */
+    uint64_t blocks_missed;             /* peers' blocks that did not link (one went missing) */
+    uint64_t block_tx_skipped;          /* transactions of applied blocks that failed here */
+    uint64_t block_id_mismatch;         /* applied blocks whose id differs from the producer's */
+    uint32_t last_block_seen;           /* highest block number a peer relayed */
+};
+
+/* Joins a devnode network: transactions accepted from clients are
+ * relayed with out (the relay messages are JSON-RPC notifications
+ * "devnode_relay_trx" [tx] and "devnode_relay_block" [{num, id,
+ * timestamp, transactions}]), and those methods are answered: a relayed
+ * transaction is validated and applied like a broadcast (through the
+ * service queue with a capacity: it spends the node's capacity) and not
+ * relayed again; a relayed block is applied (its transactions validated
+ * where they are new) as the next block with the producer's timestamp.
+ * Out may be NULL (a network of one). */
+void rpc_set_relay(struct rpc *r, rpc_relay_fn out, void *ud);
+/* After this node produced block b: relays it (unless over the limit). */
+void rpc_relay_block(struct rpc *r, const struct chain_block *b);
+/* Sends block messages for the stored blocks from..head with out (a
+ * peer that just connected and may have missed them: it ignores the ones
+ * it has). */
+void rpc_relay_blocks_since(struct rpc *r, uint32_t from, rpc_relay_fn out, void *ud);
+const struct rpc_relay_stats *rpc_relay_stats(const struct rpc *r);
+
+/* The apply-first capacity model (the node's): from now on websocket
+ * broadcasts wait in one FIFO service queue and are applied, and only
+ * then answered, at tx_per_s transactions and ops_per_s operations per
+ * second (0: that budget unlimited); see svcq.h. The chain's
+ * max_pending bounds what waits plus what is pending; past it
+ * broadcasts are refused at once with the queue-full error. HTTP
+ * broadcasts cannot wait: they are applied at once and charged to the
+ * budget. Returns 0, or -1 with err. */
+int rpc_set_service(struct rpc *r, double tx_per_s, double ops_per_s, char *err);
+/* Applies the queued broadcasts the budget allows now and sends their
+ * answers (call it every millisecond). Returns how many were applied. */
+size_t rpc_service(struct rpc *r);
+/* Broadcasts waiting in the service queue (0 without one). */
+size_t rpc_service_len(const struct rpc *r);
+/* With a service queue: the histogram of apply waits (ns from arrival to
+ * apply) of the broadcasts applied since the caller last reset it (the
+ * caller reads and resets it, e.g. every second); NULL without one. */
+struct hist *rpc_apply_wait(struct rpc *r);
 
 #endif

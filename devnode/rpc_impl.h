@@ -3,8 +3,10 @@
 #ifndef DEVNODE_RPC_IMPL_H
 #define DEVNODE_RPC_IMPL_H
 
+#include "hist.h"
 #include "jv.h"
 #include "rpc.h"
+#include "svcq.h"
 #include "tx.h"
 #include "validate.h"
 
@@ -19,6 +21,14 @@ struct rpc {
     struct sbuf msg;   /* asynchronous messages */
     struct rpc_session *sessions; /* list, for block notices */
     struct rpc_stats stats;
+    struct svcq *svc;  /* apply-first capacity model, or NULL */
+    struct hist *wait; /* with svc: apply wait of each broadcast, ns */
+    double capacity_tps; /* for the queue-full message (0: none) */
+    bool relay_on;       /* part of a devnode network */
+    rpc_relay_fn relay_out;
+    void *relay_ud;
+    struct sbuf relay_msg;
+    struct rpc_relay_stats relay;
 };
 
 struct rpc_session {
@@ -38,12 +48,36 @@ struct rpc_call {
     const char *method;
     const struct jv *args; /* array (may be empty or NULL) */
     bool deferred;         /* the reply will come later */
+    struct jv *root;       /* the parsed request */
+    bool root_taken;       /* root now belongs to a queued broadcast */
 };
 
 /* Outcome of a method: 0 with the result appended to out, or -1 with e. */
 int rpcapi_dispatch(struct rpc_call *call, uint64_t api, struct sbuf *out, struct fcerr *e);
 /* Resolves an api name the way login_api's getters do. */
 int rpcapi_api_by_name(struct rpc_session *s, const char *name, uint64_t *api, struct fcerr *e);
+
+/* Applies a broadcast now (validation, pending state, waiter) as
+ * broadcast_transaction and its variants do: 0 (call->deferred set when
+ * the answer waits for inclusion), or -1 with e. Counts it in the stats. */
+int rpcapi_apply_broadcast(struct rpc *r, struct rpc_call *call, uint64_t conn,
+                           enum svcq_kind kind, const struct jv *txj, const struct jv *cb,
+                           bool relayed, struct fcerr *e);
+
+/* Apply-first model: queue the broadcast unless it can be applied at once
+ * (nothing waiting and budget left). Returns 1 when queued (answered when
+ * applied), 0 to apply it now, -1 with e (busy). */
+int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
+                 const struct jv *txj, const struct jv *cb, bool relayed, struct fcerr *e);
+
+/* rpcrelay.c: a relayed transaction was accepted from a client: relay it
+ * on (vd from validator_check). */
+void rpcrelay_tx(struct rpc *r, const struct validated *vd);
+/* The devnode_relay_* methods; -1 with e when method is not one. */
+int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e);
+
+/* Renders the fc-shaped error reply to call into out. */
+void rpc_render_error(struct sbuf *out, const struct rpc_call *call, const struct fcerr *e);
 
 /* Common argument errors. */
 int rpc_err_args(struct fcerr *e, const char *method);

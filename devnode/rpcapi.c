@@ -8,6 +8,7 @@
 #include "err.h"
 #include "hex.h"
 #include "render.h"
+#include "timefmt.h"
 #include "txjson.h"
 
 #define API_DATABASE 0
@@ -339,7 +340,8 @@ static int api_database(struct rpc_call *call, struct sbuf *out, struct fcerr *e
 
 /* The waiter's message prefix: a reply for _synchronous, a notice for
  * _with_callback (closed by rpc_block_produced). */
-static int set_waiter(struct rpc_call *call, struct chain_entry *en, const struct jv *cb)
+static int set_waiter(const struct rpc_call *call, uint64_t conn, struct chain_entry *en,
+                      const struct jv *cb)
 {
     struct sbuf s;
     char *ref = NULL;
@@ -363,9 +365,95 @@ static int set_waiter(struct rpc_call *call, struct chain_entry *en, const struc
         en->wait = CHAIN_WAIT_NONE;
         return -1;
     }
-    en->wait_conn = call->s->conn;
+    en->wait_conn = conn;
     en->wait_ref = s.buf;
     return 0;
+}
+
+int rpcapi_apply_broadcast(struct rpc *r, struct rpc_call *call, uint64_t conn,
+                           enum svcq_kind kind, const struct jv *txj, const struct jv *cb,
+                           bool relayed, struct fcerr *e)
+{
+    struct validated vd;
+
+    if (validator_check(r->v, txj, true, &vd, e) < 0) {
+        if (relayed)
+            r->relay.tx_in_rejected++; /* mostly duplicates: not a client's rejection */
+        else
+            r->stats.rejected[e->reason]++;
+        return -1;
+    }
+    if (relayed) {
+        r->relay.tx_in_applied++;
+        return 0;
+    }
+    r->stats.accepted++;
+    if (r->relay_on)
+        rpcrelay_tx(r, &vd);
+    if (kind == SVCQ_CALLBACK) {
+        /* A callback that cannot be stored is not fatal: the tx is in. */
+        (void)set_waiter(call, conn, vd.entry, cb);
+    } else if (kind == SVCQ_SYNC && call->id != NULL) {
+        if (set_waiter(call, conn, vd.entry, NULL) == 0)
+            call->deferred = true;
+    }
+    return 0;
+}
+
+static int queue_full(struct rpc *r, struct fcerr *e)
+{
+    fcerr_assert(e, FCERR_QUEUE_FULL, "push_transaction", FCERR_HERE,
+                 "_pending_tx.size() < max_pending: devnode pending queue is full",
+                 "_pending_tx.size() < max_pending: devnode pending queue is full "
+                 "(%zu transactions waiting to be applied, %zu pending, --max-pending); "
+                 "--capacity is %.0f tx/s (0: none)",
+                 r->svc != NULL ? svcq_len(r->svc) : (size_t)0, chain_pending_count(r->c),
+                 r->capacity_tps);
+    r->stats.rejected[FCERR_QUEUE_FULL]++;
+    return -1;
+}
+
+int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
+                 const struct jv *txj, const struct jv *cb, bool relayed, struct fcerr *e)
+{
+    uint64_t now = timefmt_mono_ns();
+    size_t nops = jv_len(jv_get(txj, "operations"));
+    struct svcq_item *it;
+
+    if (svcq_len(r->svc) + chain_pending_count(r->c) >= chain_options(r->c)->max_pending) {
+        if (!relayed)
+            return queue_full(r, e);
+        r->relay.tx_in_rejected++;
+        return -1;
+    }
+    if (call->s->conn == 0 || (svcq_len(r->svc) == 0 && svcq_ready(r->svc, now))) {
+        /* An HTTP request cannot wait for a later answer: it is applied
+         * at once and its cost is charged to the budget all the same. */
+        (void)svcq_ready(r->svc, now);
+        svcq_charge(r->svc, (uint32_t)nops);
+        hist_record(r->wait, 0);
+        return 0;
+    }
+    it = calloc(1, sizeof *it);
+    if (it == NULL || (call->id != NULL && (it->id = strdup(call->id)) == NULL)) {
+        free(it);
+        fcerr_assert(e, FCERR_API, "push_transaction", FCERR_HERE, "false: out of memory",
+                     "false: out of memory");
+        return -1;
+    }
+    it->root = call->root;
+    call->root_taken = true;
+    it->txj = txj;
+    it->cb = cb;
+    it->jsonrpc = call->jsonrpc;
+    it->kind = kind;
+    it->nops = nops > UINT32_MAX ? UINT32_MAX : (uint32_t)nops;
+    it->conn = call->s->conn;
+    it->enq_ns = now;
+    it->relayed = relayed;
+    svcq_push(r->svc, it);
+    call->deferred = true;
+    return 1;
 }
 
 static int api_broadcast(struct rpc_call *call, struct sbuf *out, struct fcerr *e)
@@ -374,7 +462,9 @@ static int api_broadcast(struct rpc_call *call, struct sbuf *out, struct fcerr *
     const char *m = call->method;
     bool sync = strcmp(m, "broadcast_transaction_synchronous") == 0;
     bool with_cb = strcmp(m, "broadcast_transaction_with_callback") == 0;
+    enum svcq_kind kind = sync ? SVCQ_SYNC : with_cb ? SVCQ_CALLBACK : SVCQ_PLAIN;
     const struct jv *txj = arg(call, with_cb ? 1 : 0);
+    const struct jv *cb = with_cb ? arg(call, 0) : NULL;
     struct validated vd;
     int rc;
 
@@ -383,8 +473,8 @@ static int api_broadcast(struct rpc_call *call, struct sbuf *out, struct fcerr *
         return no_method(e, m);
     if (need_args(call, with_cb ? 2 : 1, e) < 0)
         return -1;
-    if (with_cb && jv_type(arg(call, 0)) != JV_INT && jv_type(arg(call, 0)) != JV_STRING)
-        return rpc_err_cast(e, "callback id", arg(call, 0));
+    if (with_cb && jv_type(cb) != JV_INT && jv_type(cb) != JV_STRING)
+        return rpc_err_cast(e, "callback id", cb);
     r->stats.broadcasts++;
     if (sync && call->s->conn == 0) {
         fcerr_assert(e, FCERR_API, m, FCERR_HERE,
@@ -401,37 +491,28 @@ static int api_broadcast(struct rpc_call *call, struct sbuf *out, struct fcerr *
             return -1;
         }
         rc = validator_parse(r->v, txj, &vd, e);
+        if (rc < 0)
+            r->stats.rejected[e->reason]++;
+        else
+            r->stats.accepted++;
+        return rc;
+    }
+    if (r->svc != NULL) {
+        rc = rpcapi_admit(r, call, kind, txj, cb, false, e);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
     } else if (chain_pending_full(r->c)) {
-        fcerr_assert(e, FCERR_QUEUE_FULL, "push_transaction", FCERR_HERE,
-                     "_pending_tx.size() < max_pending: devnode pending queue is full",
-                     "_pending_tx.size() < max_pending: devnode pending queue is full "
-                     "(%zu transactions, --max-pending); --capacity is %.0f tx/s (0: none)",
-                     chain_pending_count(r->c), chain_options(r->c)->capacity_tps);
-        rc = -1;
-    } else {
-        rc = validator_check(r->v, txj, true, &vd, e);
+        return queue_full(r, e);
     }
-    if (rc < 0) {
-        r->stats.rejected[e->reason]++;
-        return -1;
-    }
-    r->stats.accepted++;
-    if (r->sink)
-        return 0;
-    if (with_cb) {
-        /* A callback that cannot be stored is not fatal: the tx is in. */
-        (void)set_waiter(call, vd.entry, arg(call, 0));
-    } else if (sync && call->id != NULL) {
-        if (set_waiter(call, vd.entry, NULL) == 0)
-            call->deferred = true;
-    }
-    return 0;
+    return rpcapi_apply_broadcast(r, call, call->s->conn, kind, txj, cb, false, e);
 }
 
 int rpcapi_dispatch(struct rpc_call *call, uint64_t api, struct sbuf *out, struct fcerr *e)
 {
     struct rpc_session *s = call->s;
 
+    if (api == API_DATABASE && s->r->relay_on && strncmp(call->method, "devnode_relay_", 14) == 0)
+        return rpcrelay_dispatch(call, e);
     if (api == API_DATABASE)
         return api_database(call, out, e);
     if (api == API_LOGIN)

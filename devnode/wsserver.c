@@ -5,12 +5,20 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "timefmt.h"
+#include "wspeer_lws.h"
 
 #define BUCKETS 1024
 #define MAX_TIMERS 8
+/* Periods below this run on a kernel timer (timerfd) polled with the
+ * sockets: libwebsockets 4.1 polls with millisecond timeouts rounded down,
+ * so a sub-millisecond remainder of a scheduled callback spins, which for
+ * a millisecond tick would be a busy loop. */
+#define FINE_NS 20000000u
 /* Backpressure: stop reading a client whose unsent replies exceed HIGH
  * bytes; read again below LOW. */
 #define OUT_HIGH (8u << 20)
@@ -47,6 +55,9 @@ struct timer {
     uint64_t period_ns, due_ns;
     void (*fn)(void *arg);
     void *arg;
+    int fd;          /* timerfd for fine periods, else -1 */
+    struct lws *wsi; /* its adopted descriptor */
+    bool paused;
 };
 
 struct wsserver {
@@ -345,8 +356,37 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+static int timer_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                          void *in, size_t len)
+{
+    struct timer *t = lws_get_opaque_user_data(wsi);
+    uint64_t expirations;
+
+    (void)user;
+    (void)in;
+    (void)len;
+    if (t == NULL) /* the adoption itself, before the timer is attached */
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE:
+        /* Several expirations since the last read count as one call, as
+         * a late sul tick does: no burst of catch-up calls. */
+        if (read(t->fd, &expirations, sizeof expirations) == (ssize_t)sizeof expirations)
+            t->fn(t->arg);
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        t->wsi = NULL;
+        t->fd = -1; /* closed by libwebsockets with its wsi */
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static const struct lws_protocols protocols[] = {
     {"devnode", callback, sizeof(struct conn), 65536, 0, NULL, 0},
+    {"devnode-timer", timer_callback, 0, 0, 0, NULL, 0},
+    {WSPEER_PROTOCOL, wspeer_lws_callback, 0, 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -370,15 +410,58 @@ int wsserver_every(struct wsserver *s, uint64_t period_ns, void (*fn)(void *arg)
 
     if (s->ntimers == MAX_TIMERS || period_ns == 0)
         return -1;
-    t = &s->timers[s->ntimers++];
+    t = &s->timers[s->ntimers];
     memset(t, 0, sizeof *t);
     t->srv = s;
     t->period_ns = period_ns;
     t->due_ns = timefmt_mono_ns() + period_ns;
     t->fn = fn;
     t->arg = arg;
+    t->fd = -1;
+    if (period_ns < FINE_NS) {
+        struct itimerspec its;
+        lws_sock_file_fd_type fd;
+        memset(&its, 0, sizeof its);
+        its.it_interval.tv_sec = (time_t)(period_ns / 1000000000u);
+        its.it_interval.tv_nsec = (long)(period_ns % 1000000000u);
+        its.it_value = its.it_interval;
+        t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (t->fd < 0)
+            return -1;
+        fd.filefd = t->fd;
+        if (timerfd_settime(t->fd, 0, &its, NULL) < 0 ||
+            (t->wsi = lws_adopt_descriptor_vhost(s->vhost, LWS_ADOPT_RAW_FILE_DESC, fd,
+                                                 "devnode-timer", NULL)) == NULL) {
+            close(t->fd);
+            t->fd = -1;
+            return -1;
+        }
+        lws_set_opaque_user_data(t->wsi, t);
+        return (int)s->ntimers++;
+    }
+    s->ntimers++;
     lws_sul_schedule(s->ctx, 0, &t->sul, timer_fire, (lws_usec_t)(period_ns / 1000));
-    return 0;
+    return (int)s->ntimers - 1;
+}
+
+void wsserver_timer_run(struct wsserver *s, int timer, bool run)
+{
+    struct timer *t;
+    struct itimerspec its;
+
+    if (timer < 0 || (size_t)timer >= s->ntimers || s->timers[timer].fd < 0)
+        return;
+    t = &s->timers[timer];
+    if (t->paused == !run)
+        return;
+    memset(&its, 0, sizeof its);
+    if (run) {
+        its.it_interval.tv_sec = (time_t)(t->period_ns / 1000000000u);
+        its.it_interval.tv_nsec = (long)(t->period_ns % 1000000000u);
+        its.it_value = its.it_interval;
+    }
+    if (timerfd_settime(t->fd, 0, &its, NULL) == 0)
+        t->paused = !run;
 }
 
 struct wsserver *wsserver_new(const struct wsserver_cfg *cfg, const struct wsserver_handlers *h,
@@ -430,7 +513,8 @@ void wsserver_free(struct wsserver *s)
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->ntimers; i++)
-        lws_sul_cancel(&s->timers[i].sul);
+        if (s->timers[i].fd < 0 && s->timers[i].wsi == NULL)
+            lws_sul_cancel(&s->timers[i].sul);
     /* Destroying the context closes every connection (CLOSED callbacks
      * free their state). */
     if (s->ctx != NULL)
@@ -460,4 +544,14 @@ void wsserver_wake(struct wsserver *s)
 const struct wsserver_stats *wsserver_stats(const struct wsserver *s)
 {
     return &s->stats;
+}
+
+struct lws_context *wsserver_lws_context(struct wsserver *s)
+{
+    return s->ctx;
+}
+
+struct lws_vhost *wsserver_lws_vhost(struct wsserver *s)
+{
+    return s->vhost;
 }

@@ -11,6 +11,7 @@
 #define DEVNODE_WSSERVER_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,8 +64,15 @@ int wsserver_send(struct wsserver *s, uint64_t conn, const char *msg, size_t len
 
 /* Calls fn(arg) every period_ns on the server thread. Periods are kept on
  * the monotonic clock; a late tick does not cause a burst of catch-up
- * calls. At most 8 timers. Returns 0, or -1. */
+ * calls. Periods under 20 ms use a kernel timer polled with the sockets
+ * (no busy waiting for sub-millisecond remainders). At most 8 timers.
+ * Returns the timer's number (>= 0), or -1. */
 int wsserver_every(struct wsserver *s, uint64_t period_ns, void (*fn)(void *arg), void *arg);
+
+/* Stops (run false) or restarts a timer of a period under 20 ms, so that
+ * an idle server does not wake every millisecond; others are unaffected.
+ * Cheap when nothing changes. */
+void wsserver_timer_run(struct wsserver *s, int timer, bool run);
 
 /* Serves until *stop becomes non-zero. Returns 0, or -1 on a fatal
  * service error. */
