@@ -263,8 +263,8 @@ static enum stats_verdict beacon_bound(const struct stats_interval *s,
     if (prev != NULL && hist_count(&s->lateness) > 0 && hist_count(&prev->lateness) > 0) {
         uint64_t now = hist_percentile(&s->lateness, 99), was = hist_percentile(&prev->lateness, 99);
         /* A beacon that falls behind adds a large part of every interval
-         * to its lateness; scheduling jitter of a few milliseconds on a
-         * shared machine does not double p99 past five thresholds. */
+         * to its lateness; scheduling delays on a shared machine (tens of
+         * milliseconds) do not double p99 past a hundred thresholds. */
         if (now > STATS_LATE_GROWTH * late_ns && now > 2 * was + late_ns) {
             char a[24], b[24];
             fmt_dur(a, sizeof a, now);

@@ -178,7 +178,7 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
 #define STATS_CPU_BOUND_PCT 90.0  /* cpu_proc_all_pct at or above: CPU-bound */
 #define STATS_CONFIRM_RATIO 0.9   /* confirmed below this share of accepted */
 #define STATS_CONFIRM_MIN_TX 10   /* ...judged only with this many accepted */
-#define STATS_LATE_GROWTH 20      /* B4: p99 lateness above this many thresholds */
+#define STATS_LATE_GROWTH 100     /* B4: p99 lateness above this many thresholds */
 #define STATS_ACK_RISE_NS UINT64_C(500000000) /* N8: ack p99 at least this... */
 #define STATS_ACK_RISE_STEP_NS UINT64_C(250000000) /* ...and this much above prev's */
 #define STATS_ACK_NOTE_NS UINT64_C(100000000) /* ack p99 named in a node-bound reason */
@@ -200,7 +200,9 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
  *     both recorded lateness, p99(s) > STATS_LATE_GROWTH * late_ns and
  *     p99(s) > 2 * p99(prev) + late_ns (a beacon that falls behind grows its
  *     lateness by a large part of each interval, while a busy shared host
- *     delays sends by a few ms without losing the schedule);
+ *     delays sends by up to a few tens of ms without losing the schedule:
+ *     p99 20-30 ms measured on 2 shared cores during builds, and right
+ *     after a held-back backlog went out);
  *  B5 due but unsent with room: the window's offered exceeds sent + dropped
  *     + held_dropped by more than noise, and so does pending - held_pending.
  * NODE-BOUND when no B rule holds and the node did not take what was due.

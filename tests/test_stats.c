@@ -261,20 +261,27 @@ static void test_verdict_beacon_lateness(void **state)
     const uint64_t ms = 1000000;
     char reason[96];
 
-    /* Falling behind: p99 5 ms, then 50 ms. */
+    /* Falling behind: p99 5 ms, then 150 ms. */
     hist_reset(&prev->lateness);
     hist_record_n(&prev->lateness, 5 * ms, 2000);
     hist_reset(&s->lateness);
-    hist_record_n(&s->lateness, 50 * ms, 2000);
+    hist_record_n(&s->lateness, 150 * ms, 2000);
     assert_int_equal(judge(s, prev, ms, reason), STATS_BEACON_BOUND);
-    assert_non_null(strstr(reason, "p99 lateness 50.0ms, up from 5.00ms"));
+    assert_non_null(strstr(reason, "p99 lateness 150ms, up from 5.00ms"));
     /* late_ns 0 means 1 ms. */
     assert_int_equal(judge(s, prev, 0, reason), STATS_BEACON_BOUND);
     /* No trend without the previous interval. */
     assert_int_equal(judge(s, NULL, ms, reason), STATS_OK);
     /* High but not growing by more than late_ns: jitter. */
     hist_reset(&prev->lateness);
-    hist_record_n(&prev->lateness, 49500000, 2000);
+    hist_record_n(&prev->lateness, 74500000, 2000);
+    assert_int_equal(judge(s, prev, ms, reason), STATS_OK);
+    /* A shared host's delays: p99 1.44 ms, then 28.6 ms (measured while
+     * other builds ran), are not the beacon losing its schedule. */
+    hist_reset(&prev->lateness);
+    hist_record_n(&prev->lateness, 1440000, 2000);
+    hist_reset(&s->lateness);
+    hist_record_n(&s->lateness, 28600000, 2000);
     assert_int_equal(judge(s, prev, ms, reason), STATS_OK);
     /* Growing, but still under the threshold. */
     hist_reset(&prev->lateness);
@@ -283,7 +290,9 @@ static void test_verdict_beacon_lateness(void **state)
     hist_record_n(&s->lateness, 900000, 2000);
     assert_int_equal(judge(s, prev, ms, reason), STATS_OK);
     /* Only the top 1 % late still counts (it is the p99). */
-    hist_record_n(&s->lateness, 30 * ms, 100);
+    hist_reset(&s->lateness);
+    hist_record_n(&s->lateness, 900000, 2000);
+    hist_record_n(&s->lateness, 130 * ms, 100);
     assert_int_equal(judge(s, prev, ms, reason), STATS_BEACON_BOUND);
     /* A previous interval that recorded nothing gives no trend. */
     hist_reset(&prev->lateness);
