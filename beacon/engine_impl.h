@@ -31,6 +31,8 @@ struct send_conn {
     unsigned node;
     bool open;
     bool ready;       /* network_broadcast registered on this connection */
+    bool full;        /* the last send found the socket full (the node is not
+                       * reading): no room until it is writable again */
     uint64_t reg_id;  /* id of the registration request, 0 when not sent */
     uint64_t next_id;
     uint32_t in_flight;

@@ -33,14 +33,16 @@ static unsigned send_pick_node(struct engine *e)
 }
 
 /* True when node n can take a request now: one of its connections is open,
- * registered, below its window, with the next slot of its ring free. */
+ * registered, not backed up (a node that stops reading holds sends back
+ * as surely as one whose windows are full), below its window, with the
+ * next slot of its ring free. */
 static bool send_node_room(const struct engine *e, unsigned n)
 {
     size_t per = e->cfg.conns_per_node;
 
     for (size_t i = (size_t)n * per; i < ((size_t)n + 1) * per && i < e->nconns; i++) {
         const struct send_conn *c = &e->conns[i];
-        if (c->open && c->ready && c->in_flight < e->cfg.window &&
+        if (c->open && c->ready && !c->full && c->in_flight < e->cfg.window &&
             c->slots[(c->next_id + 1) % e->cfg.window].id == 0)
             return true;
     }
@@ -213,6 +215,7 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         send_register(e, c);
         return;
     }
+    c->full = false;
     if (!e->running)
         return;
     n = ratectl_poll(e->rc, now - e->t0, &first);
@@ -248,6 +251,7 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         presign_set_frame_id((char *)it->frame, id);
         rc = wsc_send(wc, it->frame, it->frame_len);
         if (rc == WSC_FULL) {
+            c->full = true;
             wsc_want_write(wc);
             break;
         }
@@ -384,6 +388,7 @@ static void send_on_open(void *user, struct wsc_conn *wc)
     (void)user;
     c->open = true;
     c->ready = false;
+    c->full = false;
     c->reg_id = 0;
     wsc_want_write(wc);
 }
