@@ -63,7 +63,7 @@ PY
   then ok "$desc"; else cat "$tmp/$name.log" >>"$tmp/$name.check"; notok "$desc" "$tmp/$name.check"; fi
 }
 
-echo "1..13"
+echo "1..14"
 start_devnode main --listen 127.0.0.1:0 --block-interval 0.5
 
 beacon r100 --node "$URL_main" --rate 100 --duration 10
@@ -195,4 +195,11 @@ if [ $rc -ne 0 ] && grep -q "mallory: no such account on ws://" "$tmp/nobody.log
 timeout 60 "$BEACON" run --node ws://127.0.0.1:1 --accounts "$KEYS" --rate 10 --duration 1 >"$tmp/refused.log" 2>&1; rc=$?
 if [ $rc -ne 0 ] && grep -q "ws://127.0.0.1:1" "$tmp/refused.log"; then
   ok "an unreachable node is an error naming it"; else notok "an unreachable node is an error naming it" "$tmp/refused.log"; fi
+# window x nodes x connections once wrapped in 32 bits (issue 14 item 10):
+# 1000000 x 17 x 256 is 4352000000, which wrapped to 57032704 and ran.
+many=(); for _ in $(seq 17); do many+=(--node ws://127.0.0.1:1); done
+timeout 60 "$BEACON" run "${many[@]}" --accounts "$KEYS" --rate unlimited --duration 1 --window 1000000 \
+  --connections-per-node 256 >"$tmp/wide.log" 2>&1; rc=$?
+if [ $rc -ne 0 ] && grep -q "window 1000000 x 17 nodes x 256 connections per node is over 4294967295" "$tmp/wide.log"; then
+  ok "a window x nodes x connections product over 32 bits is refused, not wrapped"; else notok "a window x nodes x connections product over 32 bits is refused, not wrapped" "$tmp/wide.log"; fi
 exit $((bad > 0))
