@@ -474,8 +474,10 @@ static void test_verdict_node_slower_acks(void **state)
                                 "ack p99 6.60s");
     /* Acks slowing alone, windows not yet full: rising latency and a
      * growing in-flight count are the node's doing too. */
-    *prev = *healthy(1);
-    *s = *healthy(2);
+    free(prev);
+    free(s);
+    prev = healthy(1);
+    s = healthy(2);
     hist_reset(&prev->ack);
     hist_record_n(&prev->ack, 300 * ms, 2000);
     hist_reset(&s->ack);
