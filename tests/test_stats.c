@@ -765,6 +765,8 @@ static void test_json_line(void **state)
     s->c.rejected[STATS_REJ_DUPLICATE] = 2;
     s->c.rejected[STATS_REJ_BUSY] = 3;
     s->c.timeouts = 4;
+    s->c.stale = 9;
+    s->c.unknown_replies = 1;
     hist_reset(&s->ack);
     hist_record(&s->ack, 1234567); /* one value: every percentile is it */
     hist_reset(&s->lateness);
@@ -781,6 +783,8 @@ static void test_json_line(void **state)
     assert_int_equal(u64_at(jv_get(o, "rejected"), "busy"), 3);
     assert_int_equal(jv_len(jv_get(o, "rejected")), STATS_REJ_COUNT);
     assert_int_equal(u64_at(o, "timeouts"), 4);
+    assert_int_equal(u64_at(o, "stale"), 9);
+    assert_int_equal(u64_at(o, "unknown_replies"), 1);
     assert_string_equal(jv_str(jv_get(o, "verdict"), NULL), "ok");
     assert_string_equal(jv_str(jv_get(o, "reason"), NULL), "keeping \"up\"\n");
     /* ns -> ms, three decimals, rounded up to the microsecond. */
@@ -882,6 +886,11 @@ static void test_summary(void **state)
     }
     total->c.rejected[STATS_REJ_TAPOS] = 3;
     total->c.rejected[STATS_REJ_BALANCE] = 2;
+    /* Counted on the send path, shown here (issue 14 item 9: stale items
+     * were counted and never reported). */
+    total->c.stale = 41;
+    total->c.late_replies = 6;
+    total->c.unknown_replies = 2;
     sbuf_init(&out);
     stats_render_summary(&out, total, 10.0);
     assert_false(out.overflow);
@@ -894,6 +903,7 @@ static void test_summary(void **state)
                                      "rejected 5 + timeouts 0 + in_flight 20\n"));
     assert_non_null(strstr(out.buf, "confirmed  20000 (2000.0 tx/s"));
     assert_non_null(strstr(out.buf, "rejected   5: tapos 3, balance 2\n"));
+    assert_non_null(strstr(out.buf, "stale discarded 41, late replies 6, unknown replies 2\n"));
     assert_non_null(strstr(out.buf, "ack        p50 3.00ms"));
     assert_non_null(strstr(out.buf, "(20000 values)"));
     assert_non_null(strstr(out.buf, "head block 110,"));
