@@ -224,6 +224,8 @@ struct engine *engine_new(const struct engine_config *cfg, char *err)
         e->cfg.ack_timeout_ns = 10000000000u;
     if (e->cfg.drop_horizon_ns == 0)
         e->cfg.drop_horizon_ns = 5000000000u;
+    if (e->cfg.send_tick_ns == 0)
+        e->cfg.send_tick_ns = ENGINE_SEND_TICK_NS;
     if (cfg->nnodes == 0 || cfg->nnodes > ENGINE_MAX_NODES || cfg->keys == NULL ||
         cfg->keys->n == 0 || cfg->conns_per_node == 0 || cfg->window == 0) {
         err_set(err, "engine needs 1..%d nodes, a key file with accounts, connections and a window",
