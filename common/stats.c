@@ -234,6 +234,17 @@ static uint64_t noise(const struct stats_counters *c)
     return 2 + c->offered / 100;
 }
 
+/* A backlog of due transactions below this is the sending thread's timing,
+ * not a verdict: 2 + 100 ms of the window's offered rate (a busy shared
+ * host delays the thread by tens of ms, and an interval can end just
+ * before a send). */
+static uint64_t lag_noise(const struct stats_interval *s)
+{
+    double secs = s->t1_ns > s->t0_ns ? (double)(s->t1_ns - s->t0_ns) / 1e9 : 1.0;
+
+    return 2 + (uint64_t)((double)s->c.offered / secs * 0.1);
+}
+
 /* Due in the window but neither sent nor given up (negative when the
  * window caught up on an earlier backlog). */
 static int64_t unsent(const struct stats_counters *c)
@@ -273,7 +284,7 @@ static enum stats_verdict beacon_bound(const struct stats_interval *s,
             return STATS_BEACON_BOUND;
         }
     }
-    if (short_by > (int64_t)noise(c) && s->g.pending > s->g.held_pending + noise(c)) {
+    if (short_by > (int64_t)lag_noise(s) && s->g.pending > s->g.held_pending + lag_noise(s)) {
         snprintf(reason, 96, "%" PRIu64 " due unsent while connections had room",
                  s->g.pending - s->g.held_pending);
         return STATS_BEACON_BOUND;
@@ -348,7 +359,7 @@ static enum stats_verdict node_bound(const struct stats_interval *s,
         because_add(&b, "%" PRIu64 " rejected (%s %" PRIu64 ")", rej, reject_names[top],
                     c->rejected[top]);
     }
-    if (short_by > (int64_t)noise(c))
+    if (short_by > (int64_t)lag_noise(s))
         because_add(&b, "sent %" PRIu64 " of %" PRIu64 " due", c->sent, c->offered);
     if (c->lost > 0)
         because_add(&b, "%" PRIu64 " accepted but expired unconfirmed", c->lost);

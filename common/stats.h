@@ -187,8 +187,10 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
  * may be NULL). s and prev may also be windows (merges of several
  * consecutive intervals, or a whole run): every rule reads counts and
  * end-of-window gauges. "Noise" below is 2 + 1 % of the window's offered
- * transactions (a transaction due just before the interval ended, one held
- * for a millisecond while a connection registered).
+ * transactions (one held for a millisecond while a connection registered);
+ * "lag" is 2 + 100 ms of the window's offered rate (a busy shared host
+ * delays the sending thread by tens of ms, and an interval may end just
+ * before a send).
  *
  * BEACON-BOUND needs evidence that the beacon itself fell short; the first
  * rule that holds decides:
@@ -204,7 +206,7 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
  *     p99 20-30 ms measured on 2 shared cores during builds, and right
  *     after a held-back backlog went out);
  *  B5 due but unsent with room: the window's offered exceeds sent + dropped
- *     + held_dropped by more than noise, and so does pending - held_pending.
+ *     + held_dropped by more than lag, and so does pending - held_pending.
  * NODE-BOUND when no B rule holds and the node did not take what was due.
  * Every item of evidence found is named in the reason with its numbers, in
  * this order, as many as fit:
@@ -215,7 +217,7 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
  *     by the node");
  *  N3 conn_errors > 0;  N4 timeouts > 0;  N5 rejections of any kind > 0
  *     (the most frequent kind named);
- *  N6 due but unsent (offered - sent - dropped - held_dropped > noise: a
+ *  N6 due but unsent (offered - sent - dropped - held_dropped > lag: a
  *     node that cannot be reached takes nothing);
  *  N7 lost > 0 (accepted, expired without inclusion);
  *  N8 rising acks: prev given, ack p99(s) >= STATS_ACK_RISE_NS and
