@@ -252,13 +252,19 @@ static int64_t unsent(const struct stats_counters *c)
     return (int64_t)c->offered - (int64_t)(c->sent + c->dropped + c->held_dropped);
 }
 
+/* The beacon's own evidence: hard (CPU, empty pool, own drops) when soft is
+ * false, else soft (own lateness growing, due left unsent with room: also
+ * what a host busy with other work, or a burst of the node's error replies,
+ * does to a sending thread for a moment). */
 static enum stats_verdict beacon_bound(const struct stats_interval *s,
                                        const struct stats_interval *prev, uint64_t late_ns,
-                                       char reason[96])
+                                       bool soft, char reason[96])
 {
     const struct stats_counters *c = &s->c;
     int64_t short_by = unsent(c);
 
+    if (soft)
+        goto soft;
     if (s->g.cpu_proc_all_pct >= STATS_CPU_BOUND_PCT) {
         snprintf(reason, 96, "process CPU %.0f%% of usable cores", s->g.cpu_proc_all_pct);
         return STATS_BEACON_BOUND;
@@ -271,6 +277,8 @@ static enum stats_verdict beacon_bound(const struct stats_interval *s,
         snprintf(reason, 96, "%" PRIu64 " due dropped while connections had room", c->dropped);
         return STATS_BEACON_BOUND;
     }
+    return STATS_OK;
+soft:
     if (prev != NULL && hist_count(&s->lateness) > 0 && hist_count(&prev->lateness) > 0) {
         uint64_t now = hist_percentile(&s->lateness, 99), was = hist_percentile(&prev->lateness, 99);
         /* A beacon that falls behind adds a large part of every interval
@@ -325,8 +333,11 @@ static void because_add(struct because *b, const char *fmt, ...)
     b->n++;
 }
 
+/* *hard: the evidence includes a definite act of the node (held back,
+ * connection lost, no answer, refused, lost), not only trends. */
 static enum stats_verdict node_bound(const struct stats_interval *s,
-                                     const struct stats_interval *prev, char reason[96])
+                                     const struct stats_interval *prev, bool *hard,
+                                     char reason[96])
 {
     const struct stats_counters *c = &s->c;
     uint64_t blocks = c->blocks, acc = c->accepted, conf = c->confirmed, rej = rejected_total(c);
@@ -363,6 +374,8 @@ static enum stats_verdict node_bound(const struct stats_interval *s,
         because_add(&b, "sent %" PRIu64 " of %" PRIu64 " due", c->sent, c->offered);
     if (c->lost > 0)
         because_add(&b, "%" PRIu64 " accepted but expired unconfirmed", c->lost);
+    *hard = c->held_dropped > 0 || c->held + s->g.held_pending > noise(c) || c->conn_errors > 0 ||
+            c->timeouts > 0 || rej > 0 || c->lost > 0;
     if (was99 > 0 && ack99 >= STATS_ACK_RISE_NS && ack99 > was99 + STATS_ACK_RISE_STEP_NS) {
         fmt_dur(d1, sizeof d1, ack99);
         fmt_dur(d2, sizeof d2, was99);
@@ -402,15 +415,25 @@ enum stats_verdict stats_verdict(const struct stats_interval *s, const struct st
                                  uint64_t late_ns, char reason[96])
 {
     enum stats_verdict v;
+    bool hard = false;
+    enum stats_verdict n;
 
     if (late_ns == 0)
         late_ns = STATS_DEFAULT_LATE_NS;
-    v = beacon_bound(s, prev, late_ns, reason);
+    /* Hard beacon evidence, hard node evidence, soft beacon evidence, soft
+     * node evidence: a thread that was late while the node refused or held
+     * everything back is not why the node did so. */
+    v = beacon_bound(s, prev, late_ns, false, reason);
     if (v != STATS_OK)
         return v;
-    v = node_bound(s, prev, reason);
+    n = node_bound(s, prev, &hard, reason);
+    if (n != STATS_OK && hard)
+        return n;
+    v = beacon_bound(s, prev, late_ns, true, reason);
     if (v != STATS_OK)
         return v;
+    if (n != STATS_OK)
+        return n; /* reason: node_bound's (the soft check wrote none) */
     snprintf(reason, 96, "%s", s->c.offered == 0 && s->c.sent == 0 ? "idle" : "keeping up");
     return STATS_OK;
 }

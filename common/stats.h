@@ -192,8 +192,15 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
  * delays the sending thread by tens of ms, and an interval may end just
  * before a send).
  *
- * BEACON-BOUND needs evidence that the beacon itself fell short; the first
- * rule that holds decides:
+ * The order: hard beacon evidence (B1-B3), then hard node evidence (N1-N5,
+ * N7: the node held back, dropped a connection, did not answer, refused,
+ * lost), then soft beacon evidence (B4-B5), then soft node evidence (N6,
+ * N8-N10). A sending thread that ran late while the node refused or held
+ * back everything (a burst of error replies to read, a backlog going out
+ * after an outage, a host busy with the node) is not why the node did so;
+ * without such node evidence the same lateness is the beacon's.
+ *
+ * BEACON-BOUND needs evidence that the beacon itself fell short:
  *  B1 s->g.cpu_proc_all_pct >= STATS_CPU_BOUND_PCT (nearly all usable cores);
  *  B2 s->c.pool_empty > 0 (due transactions found a connection with room and
  *     no pre-signed transaction);

@@ -430,6 +430,27 @@ static void test_verdict_beacon_before_node(void **state)
     s->g.cpu_proc_all_pct = 99;
     assert_int_equal(judge(s, prev, 0, reason), STATS_BEACON_BOUND);
     assert_non_null(strstr(reason, "CPU"));
+    s->g.cpu_proc_all_pct = 30;
+    /* The beacon's own lateness growing (soft evidence) while the node
+     * refuses (hard evidence): measured after a devnode restart, 1730
+     * TaPoS rejections to read and p99 lateness 321 ms. The node's. */
+    hist_reset(&prev->lateness);
+    hist_record_n(&prev->lateness, 70 * UINT64_C(1000000), 300);
+    hist_reset(&s->lateness);
+    hist_record_n(&s->lateness, 321 * UINT64_C(1000000), 300);
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    assert_non_null(strstr(reason, "1 rejected (busy 1), "));
+    /* Only trends on the node's side (confirmations behind): the lateness
+     * is the beacon's evidence. */
+    s->c.rejected[STATS_REJ_BUSY] = 0;
+    s->c.timeouts = 0;
+    assert_int_equal(judge(s, prev, 0, reason), STATS_BEACON_BOUND);
+    assert_string_equal(reason, "p99 lateness 321ms, up from 70.0ms, connections with room");
+    /* Without the lateness, those trends are the node's. */
+    hist_reset(&s->lateness);
+    hist_record_n(&s->lateness, 70 * UINT64_C(1000000), 300);
+    assert_int_equal(judge(s, prev, 0, reason), STATS_NODE_BOUND);
+    assert_string_equal(reason, "confirmed 50% of accepted, 100000 waiting");
     free(prev);
     free(s);
 }
