@@ -52,7 +52,13 @@ static void run_on_stats(void *user, const struct stats_interval *s, enum stats_
         return;
     }
     if (!o->quiet) {
-        stats_render_line(&o->line, s, elapsed, reason[0] ? reason : stats_verdict_name(v));
+        char shown[160];
+        /* "keeping up" alone; a bound names itself and its evidence. */
+        if (v == STATS_OK || reason[0] == '\0')
+            snprintf(shown, sizeof shown, "%s", reason[0] ? reason : stats_verdict_name(v));
+        else
+            snprintf(shown, sizeof shown, "%s - %s", stats_verdict_name(v), reason);
+        stats_render_line(&o->line, s, elapsed, shown);
         puts(o->line.buf);
         fflush(stdout);
     }
@@ -130,6 +136,8 @@ static void run_usage(FILE *f)
         "  --presign-ahead S          keep S seconds of the peak rate pre-signed (default 5)\n"
         "  --expire S                 transaction expiration after head time (default automatic)\n"
         "  --no-sched-hints           do not ask the kernel to run the sending thread first\n"
+        "  --send-tick-us US          wake at most once per US microseconds and send all that\n"
+        "                             is due (default 500; 0: wake for every transaction)\n"
         "                             (short scheduler slice, 1 ns timer slack); for comparison\n"
         "output:\n"
         "  --stats-json FILE          per-second JSON lines (appended, flushed per line),\n"
@@ -177,7 +185,7 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
     enum { O_NODE = 256, O_ACCOUNTS, O_CONNS, O_SPREAD, O_INSECURE, O_CA, O_RATE, O_DURATION,
            O_RAMP, O_STEPS, O_WINDOW, O_DROP, O_LATE, O_ACK, O_DRAIN, O_MIX, O_OPS, O_AMOUNT,
            O_SELL, O_RECV, O_SEED, O_THREADS, O_AHEAD, O_EXPIRE, O_JSON, O_QUIET, O_FOLLOW,
-           O_NOHINTS };
+           O_NOHINTS, O_TICK };
     static const struct option longopts[] = {
         {"node", 1, 0, O_NODE}, {"accounts", 1, 0, O_ACCOUNTS},
         {"connections-per-node", 1, 0, O_CONNS}, {"spread", 1, 0, O_SPREAD},
@@ -189,7 +197,7 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
         {"receive", 1, 0, O_RECV}, {"seed", 1, 0, O_SEED}, {"threads", 1, 0, O_THREADS},
         {"presign-ahead", 1, 0, O_AHEAD}, {"expire", 1, 0, O_EXPIRE},
         {"stats-json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"follow", 1, 0, O_FOLLOW},
-        {"no-sched-hints", 0, 0, O_NOHINTS},
+        {"no-sched-hints", 0, 0, O_NOHINTS}, {"send-tick-us", 1, 0, O_TICK},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     struct run_rate rates[RATECTL_MAX_SEGS];
@@ -214,6 +222,10 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
         case O_SPREAD: rc = run_spread(optarg, cfg, &nweights, err); break;
         case O_INSECURE: cfg->tls_insecure = true; break;
         case O_NOHINTS: cfg->no_sched_hints = true; break;
+        case O_TICK:
+            rc = opts_u64("--send-tick-us", optarg, 0, 100000, &v, err);
+            cfg->send_tick_ns = v == 0 ? UINT64_MAX : v * 1000;
+            break;
         case O_FOLLOW:
             if (strcmp(optarg, "first") != 0 && strcmp(optarg, "all") != 0)
                 return err_set(err, "--follow: expected first or all, got \"%s\"", optarg);

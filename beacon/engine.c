@@ -37,6 +37,13 @@ void engine_defaults(struct engine_config *cfg)
     cfg->presign_ahead_s = 5;
 }
 
+/* Requests in flight over every connection: window x nodes x connections,
+ * in 64 bits (in 32 bits 4096 x 64 x 16384 would wrap to 0). */
+static uint64_t engine_window_total(const struct engine_config *cfg)
+{
+    return (uint64_t)cfg->window * cfg->nnodes * cfg->conns_per_node;
+}
+
 /* The largest unsigned packed size of the shapes the mix can produce. */
 static size_t engine_max_tx_size(const struct txgen_config *g)
 {
@@ -167,7 +174,8 @@ static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *
     e->head_time_est = e->chain.head_time;
     ro.drop_horizon_ns = cfg->drop_horizon_ns;
     ro.late_ns = cfg->late_ns;
-    ro.window = cfg->curve.unlimited ? cfg->window * (uint32_t)(cfg->nnodes * cfg->conns_per_node) : 0;
+    /* engine_new checked that the product fits (see engine_window_total). */
+    ro.window = cfg->curve.unlimited ? (uint32_t)engine_window_total(cfg) : 0;
     ro.share_index = cfg->share_index;
     ro.share_count = cfg->share_count;
     ro.lateness = &e->cur.lateness;
@@ -219,10 +227,17 @@ struct engine *engine_new(const struct engine_config *cfg, char *err)
         e->cfg.ack_timeout_ns = 10000000000u;
     if (e->cfg.drop_horizon_ns == 0)
         e->cfg.drop_horizon_ns = 5000000000u;
+    if (e->cfg.send_tick_ns == 0)
+        e->cfg.send_tick_ns = ENGINE_SEND_TICK_NS;
     if (cfg->nnodes == 0 || cfg->nnodes > ENGINE_MAX_NODES || cfg->keys == NULL ||
         cfg->keys->n == 0 || cfg->conns_per_node == 0 || cfg->window == 0) {
         err_set(err, "engine needs 1..%d nodes, a key file with accounts, connections and a window",
                 ENGINE_MAX_NODES);
+        goto fail;
+    }
+    if (engine_window_total(cfg) > UINT32_MAX) {
+        err_set(err, "window %u x %zu nodes x %u connections per node is over %u requests "
+                "in flight", cfg->window, cfg->nnodes, cfg->conns_per_node, UINT32_MAX);
         goto fail;
     }
     stats_init(&e->cur);
@@ -329,10 +344,19 @@ static void engine_second(struct engine *e, uint64_t now)
     uint8_t ref[TX_BLOCK_ID_LEN];
     uint32_t head_time;
 
+    /* Drops are split into the node's and the beacon's before the
+     * counters are read (the ledger needs both, and only both, to add up). */
+    send_settle(e, now);
     ratectl_counters(e->rc, &rcnt);
     e->cur.c.offered = rcnt.offered - e->reported.offered;
     e->cur.c.late = rcnt.late - e->reported.late;
+    e->cur.c.held = rcnt.held - e->reported.held;
     e->cur.c.dropped = rcnt.dropped - e->reported.dropped;
+    e->cur.c.dropped -= e->cur.c.held_dropped < e->cur.c.dropped ? e->cur.c.held_dropped
+                                                                   : e->cur.c.dropped;
+    e->cur.g.pending = rcnt.pending;
+    e->cur.g.held_pending = send_held_pending(e, now);
+    e->cur.g.conns_ready = send_conns_ready(e);
     e->reported = rcnt;
     e->cur.t1_ns = now;
     e->cur.nnodes = (uint32_t)e->cfg.nnodes;
@@ -422,7 +446,7 @@ int engine_run(struct engine *e, char *err)
     }
     /* The schedule is over (or stopped): what is still due is dropped,
      * counted; then answers and confirmations are awaited for a while. */
-    ratectl_drop_pending(e->rc);
+    send_drop_pending(e, timefmt_mono_ns());
     e->running = false;
     sched_end = timefmt_mono_ns();
     e->send_cpu_ns = engine_thread_cpu_ns() - cpu0;

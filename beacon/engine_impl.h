@@ -21,6 +21,7 @@ struct send_slot {
     uint64_t due_ns;  /* absolute monotonic due time */
     uint64_t sent_ns;
     uint8_t key[TX_ID_LEN]; /* the pool item's tracking key */
+    uint32_t expiration;
     uint16_t nops;
 };
 
@@ -30,6 +31,8 @@ struct send_conn {
     unsigned node;
     bool open;
     bool ready;       /* network_broadcast registered on this connection */
+    bool full;        /* the last send found the socket full (the node is not
+                       * reading): no room until it is writable again */
     uint64_t reg_id;  /* id of the registration request, 0 when not sent */
     uint64_t next_id;
     uint32_t in_flight;
@@ -38,6 +41,9 @@ struct send_conn {
 
 struct send_node {
     uint64_t owed;   /* due transactions assigned to this node, not yet sent */
+    uint64_t hold_ns; /* last time it held back what it owed: no connection could
+                       * take a request (full windows, not connected or not
+                       * ready); 0: never */
     int64_t swrr;    /* smooth weighted round robin state */
     unsigned weight;
 };
@@ -69,8 +75,8 @@ struct engine {
     struct pool_chunk *chunk; /* being sent from */
     const struct pool_item *held; /* taken from the chunk, not yet sent */
     uint64_t offered_seen, dropped_seen;
+    uint64_t pool_empty_next; /* local index below which pool-empty was counted */
     uint32_t head_time_est;   /* for discarding stale pool items */
-    uint64_t stale;           /* pool items discarded as too close to expiry */
     unsigned rejects_logged;  /* bit per stats_reject already logged */
     uint64_t send_cpu_ns;     /* network thread CPU during engine_run */
     struct stats_interval cur, prev, total;
@@ -95,11 +101,31 @@ void engine_tapos_renewed(struct engine *e);
 
 /* send.c */
 extern const struct wsc_callbacks send_callbacks;
+
+/* What an answer's id refers to on a registered connection. */
+enum send_reply {
+    SEND_REPLY_OK,      /* the request in its slot: count its outcome */
+    SEND_REPLY_UNKNOWN, /* id 0, or an id never sent on this connection */
+    SEND_REPLY_LATE,    /* a request already ended (timed out): ignore it */
+};
+/* Matches id against c's ring of window slots. Pure; never changes c (an
+ * id of 0 must not match a free slot, whose id is 0). */
+enum send_reply send_reply_match(const struct send_conn *c, uint32_t window, uint64_t id);
 /* Assigns newly due transactions to nodes and asks their connections to
  * write. Called on every loop turn and timer. */
 void send_pump(struct engine *e, uint64_t now);
 /* Counts timeouts for requests older than the ack timeout. */
 void send_expire(struct engine *e, uint64_t now);
+/* Splits the drops ratectl made since the last call into the node's doing
+ * (held_dropped) and the beacon's, into e->cur; call before reading the
+ * ratectl counters for an interval. */
+void send_settle(struct engine *e, uint64_t now);
+/* Sending connections open and registered, now. */
+uint64_t send_conns_ready(const struct engine *e);
+/* Due transactions waiting for a node that holds them back, now. */
+uint64_t send_held_pending(struct engine *e, uint64_t now);
+/* Ends the schedule: drops what is still due, classified (see send_settle). */
+void send_drop_pending(struct engine *e, uint64_t now);
 /* Requests still in flight on all connections. */
 uint64_t send_in_flight(const struct engine *e);
 

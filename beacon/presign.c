@@ -69,7 +69,7 @@ void presign_render_frame(struct sbuf *out, const struct presign_job *job,
                           const struct presign_scratch *s)
 {
     sbuf_adds(out, "{\"id\":");
-    sbuf_add(out, "          ", PRESIGN_ID_WIDTH);
+    sbuf_add(out, "                    ", PRESIGN_ID_WIDTH);
     sbuf_adds(out, ",\"method\":\"call\",\"params\":[");
     sbuf_add_u64(out, job->broadcast_api);
     sbuf_adds(out, ",\"broadcast_transaction\",[");

@@ -19,8 +19,9 @@
 /* The frame starts {"id":<PRESIGN_ID_WIDTH characters>,... : the request id
  * is written at send time into this fixed-width field (right-aligned
  * digits, leading spaces, which JSON allows), so sending copies bytes and
- * formats nothing. */
-#define PRESIGN_ID_WIDTH 10
+ * formats nothing. 20 characters hold every uint64 (a connection's ids
+ * never wrap or lose digits). */
+#define PRESIGN_ID_WIDTH 20
 #define PRESIGN_ID_OFFSET 6 /* strlen("{\"id\":") */
 
 struct presign_job {
@@ -62,7 +63,8 @@ int presign_sign(const struct presign_job *job, uint64_t k, struct presign_scrat
 void presign_render_frame(struct sbuf *out, const struct presign_job *job,
                           const struct presign_scratch *s);
 
-/* Writes id right-aligned into a frame's id field. id < 10^10. */
+/* Writes id right-aligned into a frame's id field (any uint64: every digit
+ * fits, nothing is truncated). */
 void presign_set_frame_id(char *frame, uint64_t id);
 
 /* Appends the offline form: {"txid":"..","hex":"<signed>","tx":{node JSON}} */

@@ -32,6 +32,141 @@ static unsigned send_pick_node(struct engine *e)
     return best;
 }
 
+/* True when node n can take a request now: one of its connections is open,
+ * registered, not backed up (a node that stops reading holds sends back
+ * as surely as one whose windows are full), below its window, with the
+ * next slot of its ring free. */
+static bool send_node_room(const struct engine *e, unsigned n)
+{
+    size_t per = e->cfg.conns_per_node;
+
+    for (size_t i = (size_t)n * per; i < ((size_t)n + 1) * per && i < e->nconns; i++) {
+        const struct send_conn *c = &e->conns[i];
+        if (c->open && c->ready && !c->full && c->in_flight < e->cfg.window &&
+            c->slots[(c->next_id + 1) % e->cfg.window].id == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A node that owes due transactions and cannot take any holds them back:
+ * remembered so that their wait is counted as the node's (held), not the
+ * beacon's. */
+static void send_note_hold(struct engine *e, unsigned n, uint64_t now)
+{
+    if (e->nodes[n].owed > 0 && !send_node_room(e, n))
+        e->nodes[n].hold_ns = now;
+}
+
+/* Classifies the drops not yet seen: they leave the most-behind node first,
+ * and are the node's doing (held_dropped) when it held back at some time
+ * at or after `since` (absolute ns), else the beacon's (dropped, counted by
+ * the engine as the rest). */
+static void send_classify_drops(struct engine *e, uint64_t since)
+{
+    struct ratectl_counters rcnt;
+
+    ratectl_counters(e->rc, &rcnt);
+    for (; e->dropped_seen < rcnt.dropped; e->dropped_seen++) {
+        unsigned worst = 0;
+        for (unsigned i = 1; i < e->cfg.nnodes; i++)
+            if (e->nodes[i].owed > e->nodes[worst].owed)
+                worst = i;
+        if (e->nodes[worst].owed > 0)
+            e->nodes[worst].owed--;
+        if (e->nodes[worst].hold_ns != 0 && e->nodes[worst].hold_ns >= since)
+            e->cur.c.held_dropped++;
+    }
+}
+
+/* Drops past the horizon were due a horizon ago: held when the node held
+ * back at any time since. */
+static uint64_t send_horizon_start(const struct engine *e, uint64_t now)
+{
+    return now > e->cfg.drop_horizon_ns ? now - e->cfg.drop_horizon_ns : 0;
+}
+
+void send_settle(struct engine *e, uint64_t now)
+{
+    if (!ratectl_is_unlimited(e->rc))
+        send_classify_drops(e, send_horizon_start(e, now));
+}
+
+uint64_t send_held_pending(struct engine *e, uint64_t now)
+{
+    uint64_t oldest = ratectl_next_due(e->rc), n = 0;
+
+    if (ratectl_is_unlimited(e->rc) || oldest == RATECTL_FOREVER)
+        return 0;
+    for (unsigned i = 0; i < e->cfg.nnodes; i++) {
+        send_note_hold(e, i, now);
+        if (e->nodes[i].owed > 0 && e->nodes[i].hold_ns != 0 &&
+            e->nodes[i].hold_ns >= e->t0 + oldest)
+            n += e->nodes[i].owed;
+    }
+    return n;
+}
+
+void send_drop_pending(struct engine *e, uint64_t now)
+{
+    uint64_t oldest = ratectl_next_due(e->rc);
+
+    if (ratectl_is_unlimited(e->rc) || oldest == RATECTL_FOREVER) {
+        ratectl_drop_pending(e->rc);
+        return;
+    }
+    send_settle(e, now);
+    for (unsigned i = 0; i < e->cfg.nnodes; i++)
+        send_note_hold(e, i, now);
+    ratectl_drop_pending(e->rc);
+    send_classify_drops(e, e->t0 + oldest);
+}
+
+/* The wakeup for a transaction due at offset due: the end of its tick, so
+ * that one wakeup sends everything that falls due within a tick (the
+ * kernel's timer wakeups and task switches were 30 % of the beacon's CPU
+ * when it woke for every transaction). Lateness grows by at most a tick. */
+static uint64_t send_tick_up(const struct engine *e, uint64_t due)
+{
+    uint64_t tick = e->cfg.send_tick_ns;
+
+    if (tick == UINT64_MAX || tick <= 1 || due > UINT64_MAX - tick)
+        return due;
+    return (due + tick - 1) / tick * tick;
+}
+
+/* Counts due transactions [from, from + n) that found room on a connection
+ * (room slots) and no pre-signed one: each once, however often it is
+ * retried (beacon-side evidence for the verdict). */
+static void send_count_pool_empty(struct engine *e, uint64_t from, uint64_t n, uint64_t room)
+{
+    uint64_t upto = from + (n < room ? n : room);
+
+    if (from < e->pool_empty_next)
+        from = e->pool_empty_next;
+    if (upto > from) {
+        e->cur.c.pool_empty += upto - from;
+        e->pool_empty_next = upto;
+    }
+}
+
+/* The pump does not wake the connections while the pool is empty (that
+ * spun through writable callbacks and took the signers' CPU), so it counts
+ * here what they would have found: due transactions with room and nothing
+ * signed. */
+static void send_count_starved(struct engine *e, uint64_t first, uint64_t n)
+{
+    uint64_t room = 0;
+
+    for (size_t i = 0; i < e->nconns; i++) {
+        const struct send_conn *c = &e->conns[i];
+        if (c->open && c->ready && e->nodes[c->node].owed > 0 && c->in_flight < e->cfg.window)
+            room += e->cfg.window - c->in_flight;
+    }
+    send_count_pool_empty(e, first, n, room);
+    signer_kick(e->signer);
+}
+
 void send_pump(struct engine *e, uint64_t now)
 {
     struct ratectl_counters rcnt;
@@ -59,22 +194,18 @@ void send_pump(struct engine *e, uint64_t now)
     ratectl_counters(e->rc, &rcnt);
     for (; e->offered_seen < rcnt.offered; e->offered_seen++)
         e->nodes[send_pick_node(e)].owed++;
-    /* Dropped ones leave the most-behind nodes first. */
-    for (; e->dropped_seen < rcnt.dropped; e->dropped_seen++) {
-        unsigned worst = 0;
-        for (unsigned i = 1; i < e->cfg.nnodes; i++)
-            if (e->nodes[i].owed > e->nodes[worst].owed)
-                worst = i;
-        if (e->nodes[worst].owed > 0)
-            e->nodes[worst].owed--;
-    }
+    send_classify_drops(e, send_horizon_start(e, now));
+    for (unsigned i = 0; i < e->cfg.nnodes; i++)
+        send_note_hold(e, i, now);
+    if (starved && n > 0)
+        send_count_starved(e, first, n);
     for (size_t i = 0; i < e->nconns && !starved; i++)
         if (e->conns[i].open && e->nodes[e->conns[i].node].owed > 0 &&
             e->conns[i].in_flight < e->cfg.window)
             wsc_want_write(e->conns[i].wc);
     if (n == 0) {
         uint64_t due = ratectl_next_due(e->rc);
-        uint64_t at = due == RATECTL_FOREVER ? e->next_second : e->t0 + due;
+        uint64_t at = due == RATECTL_FOREVER ? e->next_second : e->t0 + send_tick_up(e, due);
         wsc_timer_at(e->w, at < e->next_second ? at : e->next_second);
     }
 }
@@ -100,7 +231,7 @@ static const struct pool_item *send_next_item(struct engine *e)
          * expires; older ones are discarded here, not sent to fail. */
         if (it->expiration > e->head_time_est + 5)
             return it;
-        e->stale++;
+        e->cur.c.stale++;
     }
 }
 
@@ -131,26 +262,27 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
     struct engine *e = user;
     uint64_t now = timefmt_mono_ns(), first, n;
     bool unlimited = ratectl_is_unlimited(e->rc);
+    struct send_node *node = &e->nodes[c->node];
 
     if (!c->ready) {
         send_register(e, c);
         return;
     }
+    c->full = false;
     if (!e->running)
         return;
     n = ratectl_poll(e->rc, now - e->t0, &first);
     for (uint64_t i = 0; i < n && c->in_flight < e->cfg.window; i++) {
-        struct send_node *node = &e->nodes[c->node];
         const struct pool_item *it;
         struct send_slot *slot;
-        uint64_t id;
+        uint64_t id, due;
         int rc;
 
         if (!unlimited && node->owed == 0)
             break;
         it = e->held != NULL ? e->held : send_next_item(e);
         if (it == NULL) {
-            e->cur.c.pool_empty++;
+            send_count_pool_empty(e, first + i, n - i, e->cfg.window - c->in_flight);
             signer_kick(e->signer);
             wsc_timer_at(e->w, now + 200000); /* retry soon */
             break;
@@ -163,6 +295,7 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
         presign_set_frame_id((char *)it->frame, id);
         rc = wsc_send(wc, it->frame, it->frame_len);
         if (rc == WSC_FULL) {
+            c->full = true;
             wsc_want_write(wc);
             break;
         }
@@ -170,20 +303,35 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
             break;
         e->held = NULL;
         c->next_id = id;
+        due = unlimited ? now : e->t0 + ratectl_due(e->rc, first + i);
         slot->id = id;
         slot->sent_ns = now;
-        slot->due_ns = unlimited ? now : e->t0 + ratectl_due(e->rc, first + i);
+        slot->due_ns = due;
         memcpy(slot->key, it->key, TX_ID_LEN);
+        slot->expiration = it->expiration;
         slot->nops = it->nops;
         c->in_flight++;
         if (!unlimited)
             node->owed--;
-        ratectl_on_sent(e->rc, first + i, now - e->t0);
+        /* Held: its node could not take it at some time since it was due. */
+        ratectl_on_sent_held(e->rc, first + i, now - e->t0,
+                             !unlimited && node->hold_ns != 0 && node->hold_ns >= due);
         e->cur.c.sent++;
         e->cur.c.sent_ops += it->nops;
         e->cur.node[c->node].sent++;
-        tracker_note_sent(e->tracker, it->key, it->expiration, it->nops, slot->due_ns, c->node);
     }
+    if (!unlimited)
+        send_note_hold(e, c->node, now);
+}
+
+enum send_reply send_reply_match(const struct send_conn *c, uint32_t window, uint64_t id)
+{
+    /* Ids start at 1 and grow per connection: 0 or one never sent answers
+     * nothing (a phantom accept would underflow in_flight and stall the
+     * connection for good). */
+    if (id == 0 || id > c->next_id)
+        return SEND_REPLY_UNKNOWN;
+    return c->slots[id % window].id == id ? SEND_REPLY_OK : SEND_REPLY_LATE;
 }
 
 /* Ends a request: counts its outcome and frees its slot. */
@@ -235,25 +383,33 @@ static void send_on_message(void *user, struct wsc_conn *wc, const char *msg, si
             send_registered(e, c, msg, len, &r);
         return;
     }
+    switch (send_reply_match(c, e->cfg.window, r.id)) {
+    case SEND_REPLY_UNKNOWN:
+        e->cur.c.unknown_replies++;
+        return;
+    case SEND_REPLY_LATE:
+        e->cur.c.late_replies++; /* it timed out: it stays a timeout */
+        return;
+    case SEND_REPLY_OK:
+        break;
+    }
     slot = &c->slots[r.id % e->cfg.window];
-    if (slot->id != r.id)
-        return; /* already timed out */
     now = timefmt_mono_ns();
     ack = now > slot->due_ns ? now - slot->due_ns : 0;
     hist_record(&e->cur.ack, ack);
     pn = &e->cur.node[c->node];
-    pn->ack_sum_ns += ack;
-    if (ack > pn->ack_max_ns)
-        pn->ack_max_ns = ack;
+    stats_node_ack(pn, ack);
     if (r.kind == REPLY_RESULT) {
         e->cur.c.accepted++;
         e->cur.c.accepted_ops += slot->nops;
         pn->accepted++;
+        /* Only accepted transactions can be confirmed or lost. */
+        tracker_note_accepted(e->tracker, slot->key, slot->expiration, slot->nops,
+                              slot->due_ns, c->node);
     } else {
         enum stats_reject why = reply_classify(r.code, r.name, r.message);
         e->cur.c.rejected[why]++;
         pn->rejected++;
-        tracker_note_rejected(e->tracker, slot->key);
         /* The first rejection of each kind is worth a log line: it says
          * what the node objects to in its own words. */
         if (!(e->rejects_logged & (1u << why)) && e->cfg.on_event != NULL) {
@@ -276,6 +432,7 @@ static void send_on_open(void *user, struct wsc_conn *wc)
     (void)user;
     c->open = true;
     c->ready = false;
+    c->full = false;
     c->reg_id = 0;
     wsc_want_write(wc);
 }
@@ -336,6 +493,14 @@ void send_expire(struct engine *e, uint64_t now)
             wsc_reconnect(c->wc, why);
         }
     }
+}
+
+uint64_t send_conns_ready(const struct engine *e)
+{
+    uint64_t n = 0;
+    for (size_t k = 0; k < e->nconns; k++)
+        n += e->conns[k].open && e->conns[k].ready;
+    return n;
 }
 
 uint64_t send_in_flight(const struct engine *e)

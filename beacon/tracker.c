@@ -44,11 +44,11 @@
 
 enum tracker_req { REQ_NONE, REQ_SUBSCRIBE, REQ_BLOCK, REQ_DYNPROPS, REQ_CHAIN_ID };
 
+/* An accepted transaction on its way from the network thread. */
 struct tracker_note {
     uint8_t txid[TX_ID_LEN];
     uint32_t expiration;
     uint16_t nops;
-    uint8_t rejected;
     uint8_t node;      /* index of the node it was sent to */
     uint64_t due_ns;
 };
@@ -79,12 +79,15 @@ struct tracker {
     /* network thread side */
     struct tracker_note *pbuf;
     size_t pn, pcap;
+    uint64_t note_lost; /* accepted notes lost to an allocation failure */
 
     pthread_mutex_t lock; /* guards everything below it */
     struct tracker_note *shared;
     size_t sn, scap;
     size_t applying; /* notes taken from shared, not yet in the map */
-    struct stats_interval acc;
+    struct stats_interval acc;   /* counted since the last publication */
+    struct stats_interval ready; /* published, for tracker_take */
+    uint64_t open_pub; /* map entries (accepted, unresolved) when ready was published */
     struct {
         uint32_t num;
         uint8_t id[TX_BLOCK_ID_LEN];
@@ -552,8 +555,16 @@ static const struct wsc_callbacks tracker_cb = {
     tracker_on_open, tracker_on_message, tracker_on_close, tracker_on_writable, tracker_on_timer,
 };
 
-/* Applies the notes the network thread handed over. A transaction whose
- * block was already seen (its note came late) is confirmed at once. */
+/* Applies the notes the network thread handed over (accepted transactions;
+ * rejected and timed-out ones never enter the map, so they can never be
+ * confirmed or lost). A transaction whose block was already seen (its note
+ * came late) is confirmed at once.
+ *
+ * Publication: the ledger (stats.h, I3) is read by tracker_take while this
+ * thread works, so counts and the map size are published together, here,
+ * where no block is half-counted (on_block applies notes first and merges
+ * its counts into acc last): acc moves into ready, and open_pub becomes the
+ * map's size, under one lock. */
 static void tracker_apply_notes(struct tracker *t)
 {
     size_t n;
@@ -574,9 +585,7 @@ static void tracker_apply_notes(struct tracker *t)
     bool late = false;
     for (size_t i = 0; i < n; i++) {
         const struct tracker_note *note = &t->nbuf[i];
-        if (note->rejected) {
-            txmap_remove(t->map, note->txid);
-        } else if (txmap_get(t->seen, note->txid, &seen_at, NULL)) {
+        if (txmap_get(t->seen, note->txid, &seen_at, NULL)) {
             if (!late) { /* rare: the scratch interval is only cleared when needed */
                 stats_init(&t->local);
                 late = true;
@@ -593,6 +602,12 @@ static void tracker_apply_notes(struct tracker *t)
     t->applying = 0;
     if (late)
         stats_merge(&t->acc, &t->local);
+    if (t->acc.c.blocks > 0 || t->acc.c.confirmed > 0 || t->acc.c.lost > 0 ||
+        hist_count(&t->acc.inclusion) > 0) {
+        stats_merge(&t->ready, &t->acc);
+        stats_init(&t->acc);
+    }
+    t->open_pub = txmap_size(t->map);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -638,6 +653,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
     t->cfg = *cfg;
     pthread_mutex_init(&t->lock, NULL);
     stats_init(&t->acc);
+    stats_init(&t->ready);
     t->w = wsc_new(&wcfg, &tracker_cb, t, err);
     if (t->w == NULL)
         goto fail;
@@ -688,14 +704,16 @@ void tracker_free(struct tracker *t)
     free(t);
 }
 
-static void tracker_note(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
-                         uint16_t nops, uint64_t due_ns, uint8_t rejected, unsigned node)
+void tracker_note_accepted(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
+                           uint16_t nops, uint64_t due_ns, unsigned node)
 {
     if (t->pn == t->pcap) {
         size_t cap = t->pcap ? t->pcap * 2 : 4096;
         struct tracker_note *p = realloc(t->pbuf, cap * sizeof *p);
-        if (p == NULL)
-            return; /* counted as never sent to the tracker: it cannot be confirmed */
+        if (p == NULL) {
+            t->note_lost++; /* out of memory: it cannot be followed */
+            return;
+        }
         t->pbuf = p;
         t->pcap = cap;
     }
@@ -703,20 +721,8 @@ static void tracker_note(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint3
     memcpy(n->txid, txid, TX_ID_LEN);
     n->expiration = expiration;
     n->nops = nops;
-    n->rejected = rejected;
     n->node = (uint8_t)node;
     n->due_ns = due_ns;
-}
-
-void tracker_note_sent(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
-                       uint16_t nops, uint64_t due_ns, unsigned node)
-{
-    tracker_note(t, txid, expiration, nops, due_ns, 0, node);
-}
-
-void tracker_note_rejected(struct tracker *t, const uint8_t txid[TX_ID_LEN])
-{
-    tracker_note(t, txid, 0, 0, 0, 1, 0);
 }
 
 void tracker_flush(struct tracker *t)
@@ -746,12 +752,17 @@ void tracker_flush(struct tracker *t)
 void tracker_take(struct tracker *t, struct stats_interval *dst)
 {
     pthread_mutex_lock(&t->lock);
-    stats_merge(dst, &t->acc);
+    stats_merge(dst, &t->ready);
     dst->g.head_block = t->head_num;
     dst->g.irreversible_block = t->lib_num;
-    stats_init(&t->acc);
+    stats_init(&t->ready);
+    /* Accepted and unresolved: in the map as published with ready, or on
+     * the way to it (a note lost to memory counts as lost, not as
+     * unconfirmed for ever). */
+    dst->g.unconfirmed = t->open_pub + t->sn + t->applying + t->pn;
     pthread_mutex_unlock(&t->lock);
-    dst->g.unconfirmed = atomic_load(&t->unconfirmed);
+    dst->c.lost += t->note_lost;
+    t->note_lost = 0;
 }
 
 bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_t *head_time)
@@ -783,15 +794,16 @@ bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_
 
 uint64_t tracker_unconfirmed(struct tracker *t)
 {
-    size_t handed;
+    uint64_t n;
 
     /* Notes still buffered or handed over but not yet applied are
      * unconfirmed too: without them a drain could end just before the
-     * last transactions reach the map. */
+     * last transactions reach the map. The published count goes to 0 only
+     * once the counts of the last block are ready for tracker_take. */
     pthread_mutex_lock(&t->lock);
-    handed = t->sn + t->applying;
+    n = t->open_pub + t->sn + t->applying + t->pn;
     pthread_mutex_unlock(&t->lock);
-    return atomic_load(&t->unconfirmed) + handed + t->pn;
+    return n;
 }
 
 int tracker_status(struct tracker *t, char *err)

@@ -41,19 +41,23 @@ void tracker_free(struct tracker *t);
  * (pool_item.key: from its first signature, see blockscan_key), which is
  * what blocks show of it.
  *
- * Network thread: a transaction was sent (due at due_ns, monotonic) to
- * node number node (< STATS_MAX_NODES; confirmations are counted per node
- * in the interval's node[] as well). */
-void tracker_note_sent(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
-                       uint16_t nops, uint64_t due_ns, unsigned node);
-/* Network thread: the node rejected it; it will not be counted as lost. */
-void tracker_note_rejected(struct tracker *t, const uint8_t txid[TX_ID_LEN]);
+ * Network thread: the node accepted a transaction (due at due_ns,
+ * monotonic, sent to node number node < STATS_MAX_NODES; confirmations are
+ * counted per node in the interval's node[] as well). Only accepted
+ * transactions are followed: each becomes confirmed (seen in a block) or
+ * lost (expired unseen) exactly once; rejected and timed-out ones are never
+ * noted, so they are never confirmed nor lost (the ledger, stats.h). */
+void tracker_note_accepted(struct tracker *t, const uint8_t txid[TX_ID_LEN], uint32_t expiration,
+                           uint16_t nops, uint64_t due_ns, unsigned node);
 /* Network thread: hands buffered notes to the tracker thread (call often,
  * e.g. every loop turn; takes the lock once). */
 void tracker_flush(struct tracker *t);
 
 /* Moves the tracker's counters and inclusion histogram gathered since the
- * last call into dst (merged), and sets dst's block gauges. Thread-safe. */
+ * last call into dst (merged), and sets dst's block gauges and
+ * g.unconfirmed (accepted transactions noted and not yet confirmed or
+ * lost, consistent with the counters: I3 of the ledger holds over the
+ * merged intervals). Call it from the network thread. */
 void tracker_take(struct tracker *t, struct stats_interval *dst);
 
 /* The TaPoS reference to use now: the newest block known to be
@@ -62,8 +66,8 @@ void tracker_take(struct tracker *t, struct stats_interval *dst);
  * while no block has been seen yet. Thread-safe. */
 bool tracker_tapos(struct tracker *t, uint8_t block_id[TX_BLOCK_ID_LEN], uint32_t *head_time);
 
-/* Transactions sent and not yet confirmed, rejected or lost (counting
- * notes not yet applied). Call it from the network thread. */
+/* Accepted transactions not yet confirmed or lost (counting notes not yet
+ * applied). Call it from the network thread. */
 uint64_t tracker_unconfirmed(struct tracker *t);
 /* How many times the primary node's chain restarted (a head below its
  * irreversible block, a different irreversible block, a new chain id).

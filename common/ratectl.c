@@ -33,7 +33,7 @@ struct ratectl {
     uint32_t window;
     struct hist *lateness;
     /* accounting, local indices: [0, next) are sent or dropped */
-    uint64_t next, offered, sent, late, dropped, in_flight;
+    uint64_t next, offered, sent, late, held, dropped, in_flight;
     size_t nseg;
     struct seg_rt seg[RATECTL_MAX_SEGS];
 };
@@ -534,6 +534,11 @@ uint64_t ratectl_next_due(const struct ratectl *rc)
 
 int64_t ratectl_on_sent(struct ratectl *rc, uint64_t k, uint64_t now)
 {
+    return ratectl_on_sent_held(rc, k, now, false);
+}
+
+int64_t ratectl_on_sent_held(struct ratectl *rc, uint64_t k, uint64_t now, bool held)
+{
     uint64_t due, lateness = 0;
 
     if (k != rc->next || (!rc->unlimited && k >= rc->offered))
@@ -543,9 +548,13 @@ int64_t ratectl_on_sent(struct ratectl *rc, uint64_t k, uint64_t now)
     } else {
         due = ratectl_due(rc, k);
         lateness = now > due ? now - due : 0;
-        if (rc->lateness != NULL)
-            hist_record(rc->lateness, lateness);
-        rc->late += lateness > rc->late_ns;
+        if (held && lateness > rc->late_ns) {
+            rc->held++;
+        } else {
+            if (rc->lateness != NULL)
+                hist_record(rc->lateness, lateness);
+            rc->late += lateness > rc->late_ns;
+        }
     }
     rc->next++;
     rc->sent++;
@@ -593,6 +602,7 @@ void ratectl_counters(const struct ratectl *rc, struct ratectl_counters *out)
     out->offered = rc->offered;
     out->sent = rc->sent;
     out->late = rc->late;
+    out->held = rc->held;
     out->dropped = rc->dropped;
     out->pending = rc->offered - rc->next;
     out->in_flight = rc->in_flight;

@@ -116,7 +116,9 @@ struct ratectl_opts {
 struct ratectl_counters {
     uint64_t offered;   /* due so far (unlimited: taken so far) */
     uint64_t sent;      /* reported by ratectl_on_sent */
-    uint64_t late;      /* sent with lateness > late_ns */
+    uint64_t late;      /* sent with lateness > late_ns, not held */
+    uint64_t held;      /* sent with lateness > late_ns after the receiver held
+                         * them back (ratectl_on_sent_held); not in late */
     uint64_t dropped;   /* past the drop horizon, or reported dropped */
     uint64_t pending;   /* due, neither sent nor dropped yet */
     uint64_t in_flight; /* sent minus ratectl_on_done calls */
@@ -177,6 +179,15 @@ uint64_t ratectl_next_due(const struct ratectl *rc);
  * (0 for unlimited), or -1 when k is not the next due transaction (nothing
  * counted). */
 int64_t ratectl_on_sent(struct ratectl *rc, uint64_t k, uint64_t now);
+
+/* As ratectl_on_sent, for a send that waited because the RECEIVER held it
+ * back (held true: every connection to its node was full or not ready at
+ * some time since it was due). A held send later than late_ns counts as
+ * held instead of late and its lateness is not recorded in the histogram:
+ * the histogram and late describe the sender's own timing, and the wait of
+ * a held send shows in its ack time (measured from the due time). held
+ * false is exactly ratectl_on_sent. */
+int64_t ratectl_on_sent_held(struct ratectl *rc, uint64_t k, uint64_t now, bool held);
 
 /* Reports that the sender gave up on pending transaction k (same order rule
  * as ratectl_on_sent). Returns 0, or -1 when k is not the next pending. */

@@ -3,8 +3,11 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "err.h"
 
 static const char *const reject_names[STATS_REJ_COUNT] = {
     [STATS_REJ_DUPLICATE] = "duplicate",
@@ -74,8 +77,13 @@ static void add_counters(struct stats_counters *d, const struct stats_counters *
     d->timeouts += s->timeouts;
     d->conn_errors += s->conn_errors;
     d->late += s->late;
+    d->held += s->held;
     d->dropped += s->dropped;
+    d->held_dropped += s->held_dropped;
     d->pool_empty += s->pool_empty;
+    d->stale += s->stale;
+    d->late_replies += s->late_replies;
+    d->unknown_replies += s->unknown_replies;
     d->confirmed += s->confirmed;
     d->confirmed_ops += s->confirmed_ops;
     d->lost += s->lost;
@@ -93,6 +101,9 @@ static void combine_gauges(struct stats_gauges *d, const struct stats_gauges *s)
     d->pool_level += s->pool_level;
     d->in_flight += s->in_flight;
     d->unconfirmed += s->unconfirmed;
+    d->pending += s->pending;
+    d->held_pending += s->held_pending;
+    d->conns_ready += s->conns_ready;
     d->target_rate = max_d(d->target_rate, s->target_rate);
     d->cpu_proc_pct = max_d(d->cpu_proc_pct, s->cpu_proc_pct);
     d->cpu_proc_all_pct = max_d(d->cpu_proc_all_pct, s->cpu_proc_all_pct);
@@ -101,13 +112,38 @@ static void combine_gauges(struct stats_gauges *d, const struct stats_gauges *s)
     d->cores = d->cores > s->cores ? d->cores : s->cores;
 }
 
+/* The 128-bit ack sum: sums over hours and hundreds of beacons pass 2^64 ns. */
+static void ack_sum_add(struct stats_node *n, uint64_t lo, uint64_t hi)
+{
+    uint64_t was = n->ack_sum_ns;
+
+    n->ack_sum_ns += lo;
+    n->ack_sum_hi += hi + (n->ack_sum_ns < was);
+}
+
+void stats_node_ack(struct stats_node *n, uint64_t ack_ns)
+{
+    ack_sum_add(n, ack_ns, 0);
+    if (ack_ns > n->ack_max_ns)
+        n->ack_max_ns = ack_ns;
+}
+
 bool stats_node_ack_mean(const struct stats_node *n, uint64_t *mean_ns)
 {
     uint64_t answered = n->accepted + n->rejected;
+    double mean;
 
     if (answered == 0)
         return false;
-    *mean_ns = n->ack_sum_ns / answered;
+    if (n->ack_sum_hi == 0) {
+        *mean_ns = n->ack_sum_ns / answered;
+        return true;
+    }
+    /* Past 2^64 ns a double's 53 bits are far finer than a nanosecond
+     * matters (portable: no __int128, as hist.c). */
+    mean = ((double)n->ack_sum_hi * 18446744073709551616.0 + (double)n->ack_sum_ns) /
+           (double)answered;
+    *mean_ns = mean >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)mean;
     return true;
 }
 
@@ -124,7 +160,7 @@ static void add_nodes(struct stats_interval *d, const struct stats_interval *s)
         a->timeouts += b->timeouts;
         a->conn_errors += b->conn_errors;
         a->confirmed += b->confirmed;
-        a->ack_sum_ns += b->ack_sum_ns;
+        ack_sum_add(a, b->ack_sum_ns, b->ack_sum_hi);
         a->ack_max_ns = max_u64(a->ack_max_ns, b->ack_max_ns);
     }
     if (n > d->nnodes)
@@ -190,58 +226,166 @@ static void fmt_dur(char *buf, size_t cap, uint64_t ns)
     snprintf(buf, cap, v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s", v, unit[u]);
 }
 
+/* A count of held or unsent transactions below this is noise: one due
+ * just before the interval ended, one held for a millisecond while a
+ * connection registered. */
+static uint64_t noise(const struct stats_counters *c)
+{
+    return 2 + c->offered / 100;
+}
+
+/* A backlog of due transactions below this is the sending thread's timing,
+ * not a verdict: 2 + 100 ms of the window's offered rate (a busy shared
+ * host delays the thread by tens of ms, and an interval can end just
+ * before a send). */
+static uint64_t lag_noise(const struct stats_interval *s)
+{
+    double secs = s->t1_ns > s->t0_ns ? (double)(s->t1_ns - s->t0_ns) / 1e9 : 1.0;
+
+    return 2 + (uint64_t)((double)s->c.offered / secs * 0.1);
+}
+
+/* Due in the window but neither sent nor given up (negative when the
+ * window caught up on an earlier backlog). */
+static int64_t unsent(const struct stats_counters *c)
+{
+    return (int64_t)c->offered - (int64_t)(c->sent + c->dropped + c->held_dropped);
+}
+
+/* The beacon's own evidence: hard (CPU, empty pool, own drops) when soft is
+ * false, else soft (own lateness growing, due left unsent with room: also
+ * what a host busy with other work, or a burst of the node's error replies,
+ * does to a sending thread for a moment). */
 static enum stats_verdict beacon_bound(const struct stats_interval *s,
                                        const struct stats_interval *prev, uint64_t late_ns,
-                                       char reason[96])
+                                       bool soft, char reason[96])
 {
     const struct stats_counters *c = &s->c;
+    int64_t short_by = unsent(c);
 
+    if (soft)
+        goto soft;
     if (s->g.cpu_proc_all_pct >= STATS_CPU_BOUND_PCT) {
         snprintf(reason, 96, "process CPU %.0f%% of usable cores", s->g.cpu_proc_all_pct);
         return STATS_BEACON_BOUND;
     }
     if (c->pool_empty > 0) {
-        snprintf(reason, 96, "pre-sign pool ran empty %" PRIu64 " times", c->pool_empty);
+        snprintf(reason, 96, "%" PRIu64 " due found the pre-sign pool empty", c->pool_empty);
         return STATS_BEACON_BOUND;
     }
     if (c->dropped > 0) {
-        snprintf(reason, 96, "%" PRIu64 " due transactions dropped", c->dropped);
+        snprintf(reason, 96, "%" PRIu64 " due dropped while connections had room", c->dropped);
         return STATS_BEACON_BOUND;
     }
+    return STATS_OK;
+soft:
     if (prev != NULL && hist_count(&s->lateness) > 0 && hist_count(&prev->lateness) > 0) {
         uint64_t now = hist_percentile(&s->lateness, 99), was = hist_percentile(&prev->lateness, 99);
         /* A beacon that falls behind adds a large part of every interval
-         * to its lateness; scheduling jitter of a few milliseconds on a
-         * shared machine does not double p99 past five thresholds. */
+         * to its lateness; scheduling delays on a shared machine (tens of
+         * milliseconds) do not double p99 past a hundred thresholds. */
         if (now > STATS_LATE_GROWTH * late_ns && now > 2 * was + late_ns) {
             char a[24], b[24];
             fmt_dur(a, sizeof a, now);
             fmt_dur(b, sizeof b, was);
-            snprintf(reason, 96, "p99 lateness %s, up from %s", a, b);
+            snprintf(reason, 96, "p99 lateness %s, up from %s, connections with room", a, b);
             return STATS_BEACON_BOUND;
         }
+    }
+    if (short_by > (int64_t)lag_noise(s) && s->g.pending > s->g.held_pending + lag_noise(s)) {
+        snprintf(reason, 96, "%" PRIu64 " due unsent while connections had room",
+                 s->g.pending - s->g.held_pending);
+        return STATS_BEACON_BOUND;
     }
     return STATS_OK;
 }
 
+/* The node-bound reason: items of evidence joined with ", " while they fit. */
+struct because {
+    char *buf;
+    size_t len;
+    int n;
+};
+
+static void because_add(struct because *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void because_add(struct because *b, const char *fmt, ...)
+{
+    char item[96];
+    va_list ap;
+    size_t n;
+
+    va_start(ap, fmt);
+    vsnprintf(item, sizeof item, fmt, ap);
+    va_end(ap);
+    n = strlen(item);
+    if (b->len + (b->n > 0 ? 2 : 0) + n >= 96) {
+        b->n++; /* counted: the verdict stands even when its reason is full */
+        return;
+    }
+    if (b->len > 0) {
+        memcpy(b->buf + b->len, ", ", 2);
+        b->len += 2;
+    }
+    memcpy(b->buf + b->len, item, n + 1);
+    b->len += n;
+    b->n++;
+}
+
+/* *hard: the evidence includes a definite act of the node (held back,
+ * connection lost, no answer, refused, lost), not only trends. */
 static enum stats_verdict node_bound(const struct stats_interval *s,
-                                     const struct stats_interval *prev, char reason[96])
+                                     const struct stats_interval *prev, bool *hard,
+                                     char reason[96])
 {
     const struct stats_counters *c = &s->c;
-    uint64_t blocks = c->blocks, acc = c->accepted, conf = c->confirmed;
+    uint64_t blocks = c->blocks, acc = c->accepted, conf = c->confirmed, rej = rejected_total(c);
+    uint64_t ack99 = hist_count(&s->ack) > 0 ? hist_percentile(&s->ack, 99) : 0;
+    uint64_t was99 = prev != NULL && hist_count(&prev->ack) > 0 ? hist_percentile(&prev->ack, 99)
+                                                                 : 0;
+    struct because b = {reason, 0, 0};
+    bool ack_named = false;
+    char d1[24], d2[24];
+    int64_t short_by = unsent(c);
 
-    if (c->rejected[STATS_REJ_BUSY] > 0) {
-        snprintf(reason, 96, "node refused %" PRIu64 " for load", c->rejected[STATS_REJ_BUSY]);
-        return STATS_NODE_BOUND;
+    reason[0] = '\0';
+    if (c->held_dropped > 0)
+        because_add(&b, "%" PRIu64 " due given up, held back by the node", c->held_dropped);
+    if (c->held + s->g.held_pending > noise(c))
+        because_add(&b, "%" PRIu64 " due held %s", c->held + s->g.held_pending,
+                    prev == NULL           ? "back by the node"
+                    : s->g.conns_ready > 0 ? "by full windows"
+                                           : "(node not connected or not ready)");
+    if (c->conn_errors > 0)
+        because_add(&b, "%" PRIu64 " connection error%s", c->conn_errors,
+                    c->conn_errors > 1 ? "s" : "");
+    if (c->timeouts > 0)
+        because_add(&b, "%" PRIu64 " acks timed out", c->timeouts);
+    if (rej > 0) {
+        int top = 0;
+        for (int i = 1; i < STATS_REJ_COUNT; i++)
+            if (c->rejected[i] > c->rejected[top])
+                top = i;
+        because_add(&b, "%" PRIu64 " rejected (%s %" PRIu64 ")", rej, reject_names[top],
+                    c->rejected[top]);
     }
-    if (c->timeouts > 0) {
-        snprintf(reason, 96, "%" PRIu64 " acks timed out", c->timeouts);
-        return STATS_NODE_BOUND;
+    if (short_by > (int64_t)lag_noise(s))
+        because_add(&b, "sent %" PRIu64 " of %" PRIu64 " due", c->sent, c->offered);
+    if (c->lost > 0)
+        because_add(&b, "%" PRIu64 " accepted but expired unconfirmed", c->lost);
+    *hard = c->held_dropped > 0 || c->held + s->g.held_pending > noise(c) || c->conn_errors > 0 ||
+            c->timeouts > 0 || rej > 0 || c->lost > 0;
+    if (was99 > 0 && ack99 >= STATS_ACK_RISE_NS && ack99 > was99 + STATS_ACK_RISE_STEP_NS) {
+        fmt_dur(d1, sizeof d1, ack99);
+        fmt_dur(d2, sizeof d2, was99);
+        because_add(&b, "ack p99 %s rising from %s", d1, d2);
+        ack_named = true;
     }
-    if (c->lost > 0) {
-        snprintf(reason, 96, "%" PRIu64 " accepted but expired unconfirmed", c->lost);
-        return STATS_NODE_BOUND;
-    }
+    if (prev != NULL && s->g.in_flight > prev->g.in_flight + 100 &&
+        s->g.in_flight > prev->g.in_flight + c->sent / 4)
+        because_add(&b, "in flight %" PRIu64 ", up from %" PRIu64, s->g.in_flight,
+                    prev->g.in_flight);
     if (prev != NULL) {
         blocks += prev->c.blocks;
         acc += prev->c.accepted;
@@ -255,29 +399,64 @@ static enum stats_verdict node_bound(const struct stats_interval *s,
                                        (double)prev->g.unconfirmed + 0.25 * (double)c->accepted;
     if (growing && blocks > 0 && acc >= STATS_CONFIRM_MIN_TX &&
         (double)conf < STATS_CONFIRM_RATIO * (double)acc &&
-        (double)s->g.unconfirmed > 2.0 * (double)acc / (double)blocks) {
-        snprintf(reason, 96, "confirmed %.0f%% of accepted, %" PRIu64 " waiting",
-                 100.0 * (double)conf / (double)acc, s->g.unconfirmed);
-        return STATS_NODE_BOUND;
+        (double)s->g.unconfirmed > 2.0 * (double)acc / (double)blocks)
+        because_add(&b, "confirmed %.0f%% of accepted, %" PRIu64 " waiting",
+                    100.0 * (double)conf / (double)acc, s->g.unconfirmed);
+    if (b.n == 0)
+        return STATS_OK;
+    if (!ack_named && ack99 >= STATS_ACK_NOTE_NS) {
+        fmt_dur(d1, sizeof d1, ack99);
+        because_add(&b, "ack p99 %s%s", d1, ack99 > was99 && was99 > 0 ? " rising" : "");
     }
-    return STATS_OK;
+    return STATS_NODE_BOUND;
 }
 
 enum stats_verdict stats_verdict(const struct stats_interval *s, const struct stats_interval *prev,
                                  uint64_t late_ns, char reason[96])
 {
     enum stats_verdict v;
+    bool hard = false;
+    enum stats_verdict n;
 
     if (late_ns == 0)
         late_ns = STATS_DEFAULT_LATE_NS;
-    v = beacon_bound(s, prev, late_ns, reason);
+    /* Hard beacon evidence, hard node evidence, soft beacon evidence, soft
+     * node evidence: a thread that was late while the node refused or held
+     * everything back is not why the node did so. */
+    v = beacon_bound(s, prev, late_ns, false, reason);
     if (v != STATS_OK)
         return v;
-    v = node_bound(s, prev, reason);
+    n = node_bound(s, prev, &hard, reason);
+    if (n != STATS_OK && hard)
+        return n;
+    v = beacon_bound(s, prev, late_ns, true, reason);
     if (v != STATS_OK)
         return v;
+    if (n != STATS_OK)
+        return n; /* reason: node_bound's (the soft check wrote none) */
     snprintf(reason, 96, "%s", s->c.offered == 0 && s->c.sent == 0 ? "idle" : "keeping up");
     return STATS_OK;
+}
+
+int stats_invariant_check(const struct stats_interval *total, char *err)
+{
+    const struct stats_counters *c = &total->c;
+    const struct stats_gauges *g = &total->g;
+    uint64_t rej = rejected_total(c);
+
+    if (c->offered != c->sent + c->dropped + c->held_dropped + g->pending)
+        return err_set(err, "ledger: offered %" PRIu64 " != sent %" PRIu64 " + dropped %" PRIu64
+                       " + held_dropped %" PRIu64 " + pending %" PRIu64,
+                       c->offered, c->sent, c->dropped, c->held_dropped, g->pending);
+    if (c->sent != c->accepted + rej + c->timeouts + g->in_flight)
+        return err_set(err, "ledger: sent %" PRIu64 " != accepted %" PRIu64 " + rejected %" PRIu64
+                       " + timeouts %" PRIu64 " + in_flight %" PRIu64,
+                       c->sent, c->accepted, rej, c->timeouts, g->in_flight);
+    if (c->accepted != c->confirmed + c->lost + g->unconfirmed)
+        return err_set(err, "ledger: accepted %" PRIu64 " != confirmed %" PRIu64 " + lost %" PRIu64
+                       " + unconfirmed %" PRIu64,
+                       c->accepted, c->confirmed, c->lost, g->unconfirmed);
+    return 0;
 }
 
 /* ---- rendering ---- */
@@ -318,9 +497,13 @@ void stats_render_line(struct sbuf *out, const struct stats_interval *s, double 
     sbuf_add_u64(out, c->confirmed);
     sbuf_adds(out, " err ");
     sbuf_add_u64(out, rejected_total(c) + c->timeouts + c->conn_errors);
-    if (c->dropped > 0) {
+    if (c->held + s->g.held_pending > 0) {
+        sbuf_adds(out, " held ");
+        sbuf_add_u64(out, c->held + s->g.held_pending);
+    }
+    if (c->dropped + c->held_dropped > 0) {
         sbuf_adds(out, " drop ");
-        sbuf_add_u64(out, c->dropped);
+        sbuf_add_u64(out, c->dropped + c->held_dropped);
     }
     if (c->lost > 0) {
         sbuf_adds(out, " lost ");
@@ -431,8 +614,13 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
     kv_u64(out, "timeouts", c->timeouts);
     kv_u64(out, "conn_errors", c->conn_errors);
     kv_u64(out, "late", c->late);
+    kv_u64(out, "held", c->held);
     kv_u64(out, "dropped", c->dropped);
+    kv_u64(out, "held_dropped", c->held_dropped);
     kv_u64(out, "pool_empty", c->pool_empty);
+    kv_u64(out, "stale", c->stale);
+    kv_u64(out, "late_replies", c->late_replies);
+    kv_u64(out, "unknown_replies", c->unknown_replies);
     kv_u64(out, "confirmed", c->confirmed);
     kv_u64(out, "confirmed_ops", c->confirmed_ops);
     kv_u64(out, "lost", c->lost);
@@ -444,6 +632,9 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
     kv_u64(out, "pool", g->pool_level);
     kv_u64(out, "in_flight", g->in_flight);
     kv_u64(out, "unconfirmed", g->unconfirmed);
+    kv_u64(out, "pending", g->pending);
+    kv_u64(out, "held_pending", g->held_pending);
+    kv_u64(out, "conns_ready", g->conns_ready);
     kv_double(out, "target_rate", g->target_rate, "%.3f");
     kv_double(out, "cpu", g->cpu_proc_pct, "%.1f");
     kv_double(out, "cpu_all", g->cpu_proc_all_pct, "%.1f");
@@ -519,16 +710,27 @@ void stats_render_summary(struct sbuf *out, const struct stats_interval *total, 
     const struct stats_gauges *g = &total->g;
     uint64_t rej = rejected_total(c);
     bool first = true;
+    char err[ERR_LEN];
 
     if (!isfinite(seconds) || seconds < 0)
         seconds = 0;
     sbuf_addf(out, "summary: %.1f s\n", seconds);
-    sbuf_addf(out, "  offered    %" PRIu64 " (%.1f tx/s)\n", c->offered, per_s(c->offered, seconds));
-    sbuf_addf(out, "  sent       %" PRIu64 " (%.1f tx/s, %" PRIu64 " ops), late %" PRIu64
-              ", dropped %" PRIu64 ", pool empty %" PRIu64 "\n",
-              c->sent, per_s(c->sent, seconds), c->sent_ops, c->late, c->dropped, c->pool_empty);
-    sbuf_addf(out, "  accepted   %" PRIu64 " (%.2f%% of sent, %" PRIu64 " ops)\n", c->accepted,
-              pct_of(c->accepted, c->sent), c->accepted_ops);
+    sbuf_addf(out, "  offered    %" PRIu64 " (%.1f tx/s) = sent %" PRIu64 " + dropped %" PRIu64
+              " + given up held %" PRIu64 " + still due %" PRIu64 "\n",
+              c->offered, per_s(c->offered, seconds), c->sent, c->dropped, c->held_dropped,
+              g->pending);
+    sbuf_addf(out, "  sent       %" PRIu64 " (%.1f tx/s, %" PRIu64 " ops) = accepted %" PRIu64
+              " + rejected %" PRIu64 " + timeouts %" PRIu64 " + in flight %" PRIu64 "\n",
+              c->sent, per_s(c->sent, seconds), c->sent_ops, c->accepted, rej, c->timeouts,
+              g->in_flight);
+    sbuf_addf(out, "             late %" PRIu64 ", held back by the node %" PRIu64
+              ", pool empty %" PRIu64 ", stale discarded %" PRIu64 ", late replies %" PRIu64
+              ", unknown replies %" PRIu64 "\n",
+              c->late, c->held, c->pool_empty, c->stale, c->late_replies, c->unknown_replies);
+    sbuf_addf(out, "  accepted   %" PRIu64 " (%.2f%% of sent, %" PRIu64 " ops) = confirmed %" PRIu64
+              " + lost %" PRIu64 " + unconfirmed %" PRIu64 "\n",
+              c->accepted, pct_of(c->accepted, c->sent), c->accepted_ops, c->confirmed, c->lost,
+              g->unconfirmed);
     sbuf_addf(out, "  confirmed  %" PRIu64 " (%.1f tx/s, %.1f ops/s, %.2f%% of accepted), lost %" PRIu64
               "\n",
               c->confirmed, per_s(c->confirmed, seconds), per_s(c->confirmed_ops, seconds),
@@ -544,6 +746,10 @@ void stats_render_summary(struct sbuf *out, const struct stats_interval *total, 
               c->timeouts, c->conn_errors);
     sbuf_addf(out, "  blocks     %" PRIu64 " (%" PRIu64 " transactions, %" PRIu64 " bytes)\n",
               c->blocks, c->block_txs, c->block_bytes);
+    if (stats_invariant_check(total, err) == 0)
+        sbuf_adds(out, "  ledger     balanced (every transaction counted once)\n");
+    else
+        sbuf_addf(out, "  ledger     UNBALANCED: %s\n", err);
     summary_hist(out, "ack", &total->ack);
     summary_hist(out, "inclusion", &total->inclusion);
     summary_hist(out, "lateness", &total->lateness);

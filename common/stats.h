@@ -52,10 +52,25 @@ struct stats_counters {
     uint64_t rejected[STATS_REJ_COUNT];
     uint64_t timeouts;      /* no answer within the ack timeout */
     uint64_t conn_errors;   /* connections lost or refused */
-    uint64_t late;          /* sent more than the late threshold after due */
-    uint64_t dropped;       /* due but never sent (past the drop horizon) */
-    uint64_t pool_empty;    /* times a due transaction found the pool empty */
-    uint64_t confirmed;     /* our transactions seen in blocks */
+    uint64_t late;          /* sent more than the late threshold after due while
+                             * their node had room: the beacon's own lateness */
+    uint64_t held;          /* sent more than the late threshold after due because
+                             * their node held them back (every connection to it
+                             * at its window, not connected or not ready at some
+                             * time since they were due); not in late */
+    uint64_t dropped;       /* due, given up past the drop horizon (or at the
+                             * end) while their node had room: the beacon's own */
+    uint64_t held_dropped;  /* due, given up while their node held them back */
+    uint64_t pool_empty;    /* due transactions that found a connection with room
+                             * but no pre-signed transaction (each counted once) */
+    uint64_t stale;         /* pre-signed transactions discarded unsent as too
+                             * close to their expiration (not offered: no term of
+                             * the ledger) */
+    uint64_t late_replies;  /* answers that came after their request had timed
+                             * out (ignored: the request stays a timeout) */
+    uint64_t unknown_replies; /* answers with id 0 or an id never sent on that
+                             * connection (ignored) */
+    uint64_t confirmed;     /* accepted transactions seen in blocks */
     uint64_t confirmed_ops;
     uint64_t lost;          /* accepted, but expired without inclusion */
     uint64_t blocks;        /* blocks seen */
@@ -68,8 +83,11 @@ struct stats_gauges {
     uint64_t head_block;
     uint64_t irreversible_block;
     uint64_t pool_level;       /* pre-signed transactions ready */
-    uint64_t in_flight;        /* sent, not answered */
-    uint64_t unconfirmed;      /* sent/accepted, not yet in a block, rejected or lost */
+    uint64_t in_flight;        /* sent, not answered and not timed out */
+    uint64_t unconfirmed;      /* accepted, not yet confirmed or lost */
+    uint64_t pending;          /* due, neither sent nor given up */
+    uint64_t held_pending;     /* of pending: owed to a node that holds them back */
+    uint64_t conns_ready;      /* sending connections open and registered */
     double target_rate;        /* tx/s the whole curve asks for now (0: unlimited);
                                 * ratectl_rate_at, the same for every beacon */
     double cpu_proc_pct;       /* beacon process, % of one core (may exceed 100) */
@@ -93,9 +111,23 @@ struct stats_node {
     uint64_t timeouts;     /* includes requests lost with a connection */
     uint64_t conn_errors;
     uint64_t confirmed;    /* sent to this node and seen in a block */
-    uint64_t ack_sum_ns;   /* answered requests (accepted + rejected): due -> answer */
+    uint64_t ack_sum_ns;   /* answered requests (accepted + rejected): due -> answer,
+                            * low 64 bits of the sum */
     uint64_t ack_max_ns;
+    uint64_t ack_sum_hi;   /* high 64 bits of the sum (hours of seconds-long acks
+                            * over hundreds of beacons pass 2^64 ns) */
 };
+
+/* THE LEDGER: every transaction is counted exactly once at each stage.
+ * Over a run's totals (the merge of every interval from its start, gauges
+ * at the end), and over the sum of several beacons' totals:
+ *   I1  offered  = sent + dropped + held_dropped + pending
+ *   I2  sent     = accepted + rejected (all kinds) + timeouts + in_flight
+ *   I3  accepted = confirmed + lost + unconfirmed
+ * (held is part of sent, late_replies and unknown_replies of no term; a
+ * request that timed out stays a timeout whatever answer or block comes
+ * later, so it is never confirmed nor lost.) For one interval the same holds
+ * with each gauge replaced by its change since the interval before. */
 
 enum stats_verdict {
     STATS_OK = 0,           /* keeping the schedule, network keeping up */
@@ -137,48 +169,84 @@ void stats_init(struct stats_interval *s);
  * becomes the larger of the two. */
 void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
 
+/* Checks I1-I3 of the ledger on a run's totals. Returns 0, or -1 with err
+ * (ERR_LEN) naming the first equation that fails and both sides. */
+int stats_invariant_check(const struct stats_interval *total, char *err);
+
 /* Thresholds of the verdict. */
 #define STATS_DEFAULT_LATE_NS UINT64_C(1000000) /* late_ns 0 selects 1 ms */
 #define STATS_CPU_BOUND_PCT 90.0  /* cpu_proc_all_pct at or above: CPU-bound */
 #define STATS_CONFIRM_RATIO 0.9   /* confirmed below this share of accepted */
 #define STATS_CONFIRM_MIN_TX 10   /* ...judged only with this many accepted */
-#define STATS_LATE_GROWTH 20      /* B4: p99 lateness above this many thresholds */
+#define STATS_LATE_GROWTH 100     /* B4: p99 lateness above this many thresholds */
+#define STATS_ACK_RISE_NS UINT64_C(500000000) /* N8: ack p99 at least this... */
+#define STATS_ACK_RISE_STEP_NS UINT64_C(250000000) /* ...and this much above prev's */
+#define STATS_ACK_NOTE_NS UINT64_C(100000000) /* ack p99 named in a node-bound reason */
 
 /* The verdict for interval s, with prev the interval before it (for trends;
  * may be NULL). s and prev may also be windows (merges of several
- * consecutive intervals): every rule reads counts and end-of-window gauges.
- * The rules, in this order; the first that holds decides, and reason
- * (always written, NUL-terminated) names it in a few words:
+ * consecutive intervals, or a whole run): every rule reads counts and
+ * end-of-window gauges. "Noise" below is 2 + 1 % of the window's offered
+ * transactions (one held for a millisecond while a connection registered);
+ * "lag" is 2 + 100 ms of the window's offered rate (a busy shared host
+ * delays the sending thread by tens of ms, and an interval may end just
+ * before a send).
  *
- * BEACON-BOUND (the beacon's own schedule slips):
+ * The order: hard beacon evidence (B1-B3), then hard node evidence (N1-N5,
+ * N7: the node held back, dropped a connection, did not answer, refused,
+ * lost), then soft beacon evidence (B4-B5), then soft node evidence (N6,
+ * N8-N10). A sending thread that ran late while the node refused or held
+ * back everything (a burst of error replies to read, a backlog going out
+ * after an outage, a host busy with the node) is not why the node did so;
+ * without such node evidence the same lateness is the beacon's.
+ *
+ * BEACON-BOUND needs evidence that the beacon itself fell short:
  *  B1 s->g.cpu_proc_all_pct >= STATS_CPU_BOUND_PCT (nearly all usable cores);
- *  B2 s->c.pool_empty > 0 (a due transaction found no pre-signed one);
- *  B3 s->c.dropped > 0 (due transactions given up);
- *  B4 growing lateness: prev given, both s and prev recorded lateness, and
- *     p99(s) > STATS_LATE_GROWTH * late_ns and p99(s) > 2 * p99(prev) +
- *     late_ns (a beacon that falls behind grows its lateness by a large
- *     part of each interval - tens to hundreds of ms - while a busy shared
- *     host delays sends by a few ms without losing the schedule).
- * NODE-BOUND (only when no B rule holds: the beacon is healthy):
- *  N1 s->c.rejected[STATS_REJ_BUSY] > 0 (refused for load);
- *  N2 s->c.timeouts > 0 (acks did not come);
- *  N3 s->c.lost > 0 (accepted but expired without inclusion);
- *  N4 confirmation shortfall over the window W = s + prev (prev optional):
+ *  B2 s->c.pool_empty > 0 (due transactions found a connection with room and
+ *     no pre-signed transaction);
+ *  B3 s->c.dropped > 0 (due transactions given up while their node had room);
+ *  B4 growing lateness of the sends the node did not hold back: prev given,
+ *     both recorded lateness, p99(s) > STATS_LATE_GROWTH * late_ns and
+ *     p99(s) > 2 * p99(prev) + late_ns (a beacon that falls behind grows its
+ *     lateness by a large part of each interval, while a busy shared host
+ *     delays sends by up to a few tens of ms without losing the schedule:
+ *     p99 20-30 ms measured on 2 shared cores during builds, and right
+ *     after a held-back backlog went out);
+ *  B5 due but unsent with room: the window's offered exceeds sent + dropped
+ *     + held_dropped by more than lag, and so does pending - held_pending.
+ * NODE-BOUND when no B rule holds and the node did not take what was due.
+ * Every item of evidence found is named in the reason with its numbers, in
+ * this order, as many as fit:
+ *  N1 held_dropped > 0 (given up while the node held them back);
+ *  N2 held + held_pending > noise (due transactions waiting for the node:
+ *     "by full windows" when connections were ready at the end, else "node
+ *     not connected or not ready"; for a whole run, prev NULL, "held back
+ *     by the node");
+ *  N3 conn_errors > 0;  N4 timeouts > 0;  N5 rejections of any kind > 0
+ *     (the most frequent kind named);
+ *  N6 due but unsent (offered - sent - dropped - held_dropped > lag: a
+ *     node that cannot be reached takes nothing);
+ *  N7 lost > 0 (accepted, expired without inclusion);
+ *  N8 rising acks: prev given, ack p99(s) >= STATS_ACK_RISE_NS and
+ *     > p99(prev) + STATS_ACK_RISE_STEP_NS (a node that applies slower than
+ *     it is offered answers later every second, by a fixed amount: its
+ *     queue grows by the excess, served at its rate);
+ *  N9 growing in-flight: prev given, in_flight(s) > in_flight(prev) +
+ *     max(100, sent(s) / 4) (a quarter of the interval's sends more left
+ *     unanswered than before);
+ *  N10 confirmation shortfall over the window W = s + prev (prev optional):
  *     W saw at least one block, W.accepted >= STATS_CONFIRM_MIN_TX,
  *     W.confirmed < STATS_CONFIRM_RATIO * W.accepted, the backlog
  *     s->g.unconfirmed exceeds two blocks' worth of the window's acceptance
  *     (2 * W.accepted / W.blocks), AND, when prev is given, it grew since
- *     prev by more than a quarter of s's acceptance (a node keeping up - on
- *     a ramp, at a phase start with a tracker that has not seen a block
- *     yet - grows it far less; one that falls behind grows it by what it
- *     cannot take). Without prev (a whole run) the growth is not asked. The backlog condition keeps a node that
- *     keeps up from being judged by a window that happens to miss a block
- *     (its backlog stays within about one block of transactions, and a
- *     window short of blocks only raises the bar), while a node that falls
- *     behind grows its backlog without bound. It holds for any window
- *     length, from one interval to a whole run.
+ *     prev by more than a quarter of s's acceptance (a node keeping up grows
+ *     it far less; one that falls behind grows it by what it cannot take).
+ * A node-bound reason that does not already name the ack latency adds
+ * "ack p99 X" when it is at least STATS_ACK_NOTE_NS ("rising" when above
+ * prev's).
  * OK otherwise ("idle" when nothing was offered or sent, else "keeping up").
- * late_ns is the lateness threshold (0: STATS_DEFAULT_LATE_NS). */
+ * late_ns is the lateness threshold (0: STATS_DEFAULT_LATE_NS). reason is
+ * always written, NUL-terminated, at most 95 characters. */
 enum stats_verdict stats_verdict(const struct stats_interval *s, const struct stats_interval *prev,
                                  uint64_t late_ns, char reason[96]);
 /* "ok", "beacon-bound", "node-bound"; "unknown" out of range. */
@@ -198,10 +266,11 @@ void stats_render_line(struct sbuf *out, const struct stats_interval *s, double 
  * CSV): seq, t (elapsed_s, s), dur (interval length, s), wall_ms, offered,
  * sent, sent_ops, accepted, accepted_ops, rejected {duplicate, expired,
  * tapos, fee, missing_sig, irrelevant_sig, size, balance, busy, other},
- * rejected_total, timeouts, conn_errors, late, dropped, pool_empty,
+ * rejected_total, timeouts, conn_errors, late, held, dropped,
+ * held_dropped, pool_empty, stale, late_replies, unknown_replies,
  * confirmed, confirmed_ops, lost, blocks, block_txs, block_bytes,
- * head_block, irreversible_block, pool, in_flight, unconfirmed,
- * target_rate, cpu (% of one core), cpu_all (% of usable cores), cpu_host,
+ * head_block, irreversible_block, pool, in_flight, unconfirmed, pending,
+ * held_pending, conns_ready, target_rate, cpu (% of one core), cpu_all (% of usable cores), cpu_host,
  * rss_bytes, cores, ack_ms / inclusion_ms / lateness_ms {n, p50, p90, p99,
  * max} (ms with 3 decimals, rounded up to the microsecond so a percentile is
  * never understated), verdict, reason; and, when s->nnodes > 0, nodes: an
@@ -213,9 +282,14 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
 
 /* Appends a multi-line summary of a whole run (total is the merge of all
  * intervals, seconds its length): totals and rates, rejections by
- * category, latency percentiles, and the final gauges. Ends with a
- * newline. */
+ * category, the ledger's three equations with their terms and whether
+ * they balance ("ledger     balanced" or "ledger     UNBALANCED: ..."),
+ * latency percentiles, and the final gauges. Ends with a newline. */
 void stats_render_summary(struct sbuf *out, const struct stats_interval *total, double seconds);
+
+/* Records one answered request's ack time (due -> answer, ns) in node n:
+ * adds it to the 128-bit sum and raises the maximum. */
+void stats_node_ack(struct stats_node *n, uint64_t ack_ns);
 
 /* The mean ack time of node n's answered requests (accepted + rejected)
  * into *mean_ns. Returns false, leaving *mean_ns alone, when none was

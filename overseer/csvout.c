@@ -183,14 +183,22 @@ static void per_second(struct em *e, const struct stats_interval *s)
     col_rate(e, "timeouts_tps", c->timeouts);
     col_rate(e, "conn_errors_ps", c->conn_errors);
     col_rate(e, "late_tps", c->late);
+    col_rate(e, "held_tps", c->held);
     col_rate(e, "dropped_tps", c->dropped);
+    col_rate(e, "held_dropped_tps", c->held_dropped);
     col_rate(e, "lost_tps", c->lost);
-    col_rate(e, "pool_empty_ps", c->pool_empty);
+    col_rate(e, "pool_empty_ps", c->pool_empty); /* transactions, per second */
+    col_rate(e, "stale_tps", c->stale);
+    col_rate(e, "late_replies_ps", c->late_replies);
+    col_rate(e, "unknown_replies_ps", c->unknown_replies);
     col_rate(e, "confirmed_tps", c->confirmed);
     col_rate(e, "confirmed_ops_ps", c->confirmed_ops);
     col_u64(e, "head_block", s->g.head_block);
     col_u64(e, "unconfirmed_tx", s->g.unconfirmed);
     col_u64(e, "in_flight_tx", s->g.in_flight);
+    col_u64(e, "pending_tx", s->g.pending);
+    col_u64(e, "held_pending_tx", s->g.held_pending);
+    col_u64(e, "conns_ready", s->g.conns_ready);
     latency(e, "ack", &s->ack, false);
     latency(e, "inclusion", &s->inclusion, false);
     col_ms(e, "lateness_p99_ms", &s->lateness, 99);
@@ -270,9 +278,14 @@ static void summary_cols(struct em *e, const struct stats_interval *w,
     col_u64(e, "timeouts_tx", c->timeouts);
     col_u64(e, "conn_errors_count", c->conn_errors);
     col_u64(e, "late_tx", c->late);
+    col_u64(e, "held_tx", c->held);
     col_u64(e, "dropped_tx", c->dropped);
+    col_u64(e, "held_dropped_tx", c->held_dropped);
     col_u64(e, "lost_tx", c->lost);
-    col_u64(e, "pool_empty_count", c->pool_empty);
+    col_u64(e, "pool_empty_count", c->pool_empty); /* transactions */
+    col_u64(e, "stale_tx", c->stale);
+    col_u64(e, "late_replies_count", c->late_replies);
+    col_u64(e, "unknown_replies_count", c->unknown_replies);
     latency(e, "ack", &w->ack, true);
     latency(e, "inclusion", &w->inclusion, true);
     col_ms(e, "lateness_p99_ms", &w->lateness, 99);

@@ -189,7 +189,7 @@ static int phase_wait_ready(struct run *r, struct phase_result *res, char *err)
 static void phase_progress(struct run *r, const struct agg_row *row, unsigned alive)
 {
     const struct stats_counters *c = &row->s.c;
-    uint64_t err = c->timeouts + c->conn_errors + c->dropped;
+    uint64_t err = c->timeouts + c->conn_errors + c->dropped + c->held_dropped;
 
     for (int k = 0; k < STATS_REJ_COUNT; k++)
         err += c->rejected[k];
@@ -298,6 +298,27 @@ void phase_on_stats(struct run *r, struct sess_beacon *b, const struct proto_sta
         run_log(r, "%s", err);
     agg_add(r->agg, i, st->second, &st->s, (enum stats_verdict)st->verdict, st->reason,
             timefmt_mono_ns());
+}
+
+/* Every transaction counted once (stats.h, the ledger): each beacon's phase
+ * totals (its DONE) must balance; a beacon whose do not is named. */
+static void phase_check_ledger(struct run *r)
+{
+    unsigned checked = 0, bad = 0;
+    char err[ERR_LEN];
+
+    for (unsigned i = 0; i < r->nmembers; i++) {
+        const struct sess_beacon *b = r->members[i];
+        if (!b->have_done || b->done.phase != r->phase_id)
+            continue;
+        checked++;
+        if (stats_invariant_check(&b->done.total, err) < 0) {
+            bad++;
+            run_log(r, "beacon %s: phase \"%s\": %s", b->id, r->phase_name, err);
+        }
+    }
+    if (checked > 0 && bad == 0)
+        run_log(r, "phase \"%s\": ledger balanced for %u beacon(s)", r->phase_name, checked);
 }
 
 /* One line per target node with the phase's totals: where the load went
@@ -446,6 +467,7 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
         run_log(r, "%llu interval(s) arrived after their second was written; they are in the "
                 "totals", (unsigned long long)agg_late_intervals(r->agg));
     phase_log_nodes(r, &res->total);
+    phase_check_ledger(r);
     sx.phase = spec->name;
     sx.kind = scenario_phase_kind_name(spec->p->kind);
     sx.phase_start_s = res->start_s;

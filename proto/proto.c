@@ -142,6 +142,14 @@ static const struct proto_field counters_f[] = {
     F("block_txs", K_U64, struct stats_counters, block_txs),
     F("block_bytes", K_U64, struct stats_counters, block_bytes),
 };
+/* Since 1.2 (optional when decoding: a 1.1 beacon's counters decode as 0). */
+static const struct proto_field counters12_f[] = {
+    F("held", K_U64, struct stats_counters, held),
+    F("held_dropped", K_U64, struct stats_counters, held_dropped),
+    F("stale", K_U64, struct stats_counters, stale),
+    F("late_replies", K_U64, struct stats_counters, late_replies),
+    F("unknown_replies", K_U64, struct stats_counters, unknown_replies),
+};
 static const struct proto_field gauges_f[] = {
     F("head_block", K_U64, struct stats_gauges, head_block),
     F("irreversible_block", K_U64, struct stats_gauges, irreversible_block),
@@ -155,6 +163,11 @@ static const struct proto_field gauges_f[] = {
     F("rss_bytes", K_U64, struct stats_gauges, rss_bytes),
     F("cores", K_U32, struct stats_gauges, cores),
 };
+static const struct proto_field gauges12_f[] = {
+    F("pending", K_U64, struct stats_gauges, pending),
+    F("held_pending", K_U64, struct stats_gauges, held_pending),
+    F("conns_ready", K_U64, struct stats_gauges, conns_ready),
+};
 static const struct proto_field node_f[] = {
     F("sent", K_U64, struct stats_node, sent),
     F("accepted", K_U64, struct stats_node, accepted),
@@ -164,6 +177,9 @@ static const struct proto_field node_f[] = {
     F("confirmed", K_U64, struct stats_node, confirmed),
     F("ack_sum_ns", K_U64, struct stats_node, ack_sum_ns),
     F("ack_max_ns", K_U64, struct stats_node, ack_max_ns),
+};
+static const struct proto_field node12_f[] = {
+    F("ack_sum_hi", K_U64, struct stats_node, ack_sum_hi),
 };
 static const struct proto_field head_f[] = {
     F("min", K_U64, struct hist_head, min),
@@ -182,6 +198,9 @@ const struct proto_fieldset proto_fs_counters = FS(counters_f);
 const struct proto_fieldset proto_fs_gauges = FS(gauges_f);
 const struct proto_fieldset proto_fs_head = FS(head_f);
 const struct proto_fieldset proto_fs_node = FS(node_f);
+const struct proto_fieldset proto_fs_counters12 = FS(counters12_f);
+const struct proto_fieldset proto_fs_gauges12 = FS(gauges12_f);
+const struct proto_fieldset proto_fs_node12 = FS(node12_f);
 
 const struct proto_typedesc proto_types[PROTO_ERROR + 1] = {
     [PROTO_HELLO] = {"hello", FS(hello_f), 0, sizeof(struct proto_hello)},
@@ -395,8 +414,9 @@ static void enc_interval(struct enc *e, const char *key, const struct stats_inte
     enc_map(e, proto_fs_interval.n + 5 + (nn > 0));
     enc_fields(e, key, &proto_fs_interval, s);
     enc_key(e, "c");
-    enc_map(e, proto_fs_counters.n + 1);
+    enc_map(e, proto_fs_counters.n + proto_fs_counters12.n + 1);
     enc_fields(e, "c", &proto_fs_counters, &s->c);
+    enc_fields(e, "c", &proto_fs_counters12, &s->c);
     enc_key(e, "rejected");
     enc_map(e, STATS_REJ_COUNT);
     for (int r = 0; r < STATS_REJ_COUNT; r++) {
@@ -406,8 +426,9 @@ static void enc_interval(struct enc *e, const char *key, const struct stats_inte
     enc_end(e);
     enc_end(e);
     enc_key(e, "g");
-    enc_map(e, proto_fs_gauges.n);
+    enc_map(e, proto_fs_gauges.n + proto_fs_gauges12.n);
     enc_fields(e, "g", &proto_fs_gauges, &s->g);
+    enc_fields(e, "g", &proto_fs_gauges12, &s->g);
     enc_end(e);
     enc_hist(e, "ack", &s->ack, pairs);
     enc_hist(e, "inclusion", &s->inclusion, pairs);
@@ -416,8 +437,9 @@ static void enc_interval(struct enc *e, const char *key, const struct stats_inte
         enc_key(e, "nodes");
         msgpack_pack_array(&e->pk, nn);
         for (uint32_t i = 0; i < nn; i++) {
-            enc_map(e, proto_fs_node.n);
+            enc_map(e, proto_fs_node.n + proto_fs_node12.n);
             enc_fields(e, "nodes", &proto_fs_node, &s->node[i]);
+            enc_fields(e, "nodes", &proto_fs_node12, &s->node[i]);
             enc_end(e);
         }
     }

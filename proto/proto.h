@@ -18,7 +18,9 @@
 #include "stats.h"
 
 #define PROTO_MAJOR 1
-#define PROTO_MINOR 1 /* 1.1: per-node breakdown in intervals */
+#define PROTO_MINOR 2 /* 1.1: per-node breakdown in intervals; 1.2: the ledger's
+                       * held / held_dropped / pending terms, reply and stale
+                       * counts, 128-bit ack sums */
 
 #define PROTO_STR 128        /* bounded strings (ids, hosts, versions, reasons) */
 #define PROTO_TEXT 1024      /* event texts */

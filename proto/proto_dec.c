@@ -228,8 +228,10 @@ static int dec_str(const msgpack_object *o, char *dst, size_t cap, const char *p
     return 0;
 }
 
-static int dec_fields(const msgpack_object_map *m, const char *path, const struct proto_fieldset *fs,
-                      void *base, char *err)
+/* Fields of a table; required false: a missing key leaves its field alone
+ * (keys added by a later minor version). */
+static int dec_fields_x(const msgpack_object_map *m, const char *path,
+                        const struct proto_fieldset *fs, void *base, bool required, char *err)
 {
     const struct proto_field *f = fs->f;
 
@@ -238,8 +240,10 @@ static int dec_fields(const msgpack_object_map *m, const char *path, const struc
         const msgpack_object *o;
         uint64_t u;
 
-        if (dec_find(m, path, f[i].key, true, &o, err) < 0)
+        if (dec_find(m, path, f[i].key, required, &o, err) < 0)
             return -1;
+        if (o == NULL)
+            continue;
         switch (f[i].kind) {
         case K_U32:
             if (dec_uint(o, UINT32_MAX, &u, path, f[i].key, -1, err) < 0)
@@ -275,6 +279,12 @@ static int dec_fields(const msgpack_object_map *m, const char *path, const struc
         }
     }
     return 0;
+}
+
+static int dec_fields(const msgpack_object_map *m, const char *path, const struct proto_fieldset *fs,
+                      void *base, char *err)
+{
+    return dec_fields_x(m, path, fs, base, true, err);
 }
 
 /* A required map or array member. */
@@ -385,7 +395,8 @@ static int dec_nodes(const msgpack_object_map *im, const char *p, struct stats_i
         snprintf(pi, sizeof pi, "%s[%u]", pn, (unsigned)i);
         if (n->type != MSGPACK_OBJECT_MAP)
             return fail(err, pn, NULL, (long)i, "expected a map, got %s", obj_type(n));
-        if (dec_fields(&n->via.map, pi, &proto_fs_node, &s->node[i], err) < 0)
+        if (dec_fields(&n->via.map, pi, &proto_fs_node, &s->node[i], err) < 0 ||
+            dec_fields_x(&n->via.map, pi, &proto_fs_node12, &s->node[i], false, err) < 0)
             return -1;
     }
     s->nnodes = o->via.array.size;
@@ -409,6 +420,7 @@ static int dec_interval(const msgpack_object_map *m, const char *path, const cha
     if (dec_fields(im, p, &proto_fs_interval, s, err) < 0 ||
         dec_sub(im, p, "c", MSGPACK_OBJECT_MAP, &c, err) < 0 ||
         dec_fields(&c->via.map, pc, &proto_fs_counters, &s->c, err) < 0 ||
+        dec_fields_x(&c->via.map, pc, &proto_fs_counters12, &s->c, false, err) < 0 ||
         dec_sub(&c->via.map, pc, "rejected", MSGPACK_OBJECT_MAP, &r, err) < 0)
         return -1;
     for (int i = 0; i < STATS_REJ_COUNT; i++) {
@@ -420,6 +432,7 @@ static int dec_interval(const msgpack_object_map *m, const char *path, const cha
     }
     if (dec_sub(im, p, "g", MSGPACK_OBJECT_MAP, &g, err) < 0 ||
         dec_fields(&g->via.map, pg, &proto_fs_gauges, &s->g, err) < 0 ||
+        dec_fields_x(&g->via.map, pg, &proto_fs_gauges12, &s->g, false, err) < 0 ||
         dec_hist(im, p, "ack", &s->ack, err) < 0 ||
         dec_hist(im, p, "inclusion", &s->inclusion, err) < 0 ||
         dec_hist(im, p, "lateness", &s->lateness, err) < 0)

@@ -47,6 +47,10 @@ extern const struct proto_fieldset proto_fs_counters; /* struct stats_counters, 
 extern const struct proto_fieldset proto_fs_gauges;   /* struct stats_gauges */
 extern const struct proto_fieldset proto_fs_head;     /* struct hist_head */
 extern const struct proto_fieldset proto_fs_node;     /* struct stats_node */
+/* Added in 1.2, optional when decoding (absent: 0). */
+extern const struct proto_fieldset proto_fs_counters12; /* held, held_dropped, ... */
+extern const struct proto_fieldset proto_fs_gauges12;   /* pending, held_pending, conns_ready */
+extern const struct proto_fieldset proto_fs_node12;     /* ack_sum_hi */
 extern const char *const proto_spread_names[3];       /* enum proto_spread */
 extern const char *const proto_level_names[3];        /* enum proto_level */
 

@@ -53,6 +53,9 @@ void pt_fill_stats(struct stats_interval *s, uint64_t seq)
     s->g.pool_level = 40000;
     s->g.in_flight = 77;
     s->g.unconfirmed = 4321;
+    s->g.pending = 55;
+    s->g.held_pending = (UINT64_C(1) << 40) + 3;
+    s->g.conns_ready = 6;
     s->g.target_rate = 2000.0 / 3.0;
     s->g.cpu_proc_pct = 187.123456789;
     s->g.cpu_proc_all_pct = 1e-300;

@@ -95,7 +95,7 @@ static void test_frame(void **state)
     char frame[2048], err[ERR_LEN];
     uint8_t packed[512];
     struct sbuf out;
-    int64_t id;
+    uint64_t id;
 
     presign_scratch_init(&s);
     tx_init(&back);
@@ -103,12 +103,17 @@ static void test_frame(void **state)
     sbuf_init_fixed(&out, frame, sizeof frame);
     presign_render_frame(&out, &f->job, &s);
     assert_false(out.overflow);
-    for (uint64_t want = 0; want < 20000000000u; want = want * 7 + 3) {
-        presign_set_frame_id(frame, want % 10000000000u);
+    /* Every width of id up to the largest uint64: an id of more digits
+     * than the field once had (10) must not lose its leading digits. */
+    presign_set_frame_id(frame, UINT64_MAX);
+    assert_memory_equal(frame, "{\"id\":18446744073709551615,", 27);
+    /* Node replies carry ids up to INT64_MAX (reply.c): every width up to it. */
+    for (uint64_t want = 0;; want = want > INT64_MAX / 7 ? INT64_MAX : want * 7 + 3) {
+        presign_set_frame_id(frame, want);
         struct jv *v = jv_parse(frame, out.len, JV_MAX_DEPTH, err);
         assert_non_null(v);
-        assert_int_equal(jv_int64(jv_get(v, "id"), 0, INT64_MAX, &id, err), 0);
-        assert_int_equal((uint64_t)id, want % 10000000000u);
+        assert_int_equal(jv_uint64(jv_get(v, "id"), UINT64_MAX, &id, err), 0);
+        assert_true(id == want);
         assert_string_equal(jv_str(jv_get(v, "method"), NULL), "call");
         const struct jv *params = jv_get(v, "params");
         assert_int_equal(jv_len(params), 3);
@@ -117,6 +122,8 @@ static void test_frame(void **state)
         assert_int_equal(tx_pack(&back, true, packed, sizeof packed, err), (long)res.packed_len);
         assert_memory_equal(packed, res.packed, res.packed_len);
         jv_free(v);
+        if (want == INT64_MAX)
+            break;
     }
     tx_clear(&back);
     presign_scratch_clear(&s);

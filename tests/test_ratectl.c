@@ -475,6 +475,45 @@ static void test_window_scheduled(void **state)
     ratectl_free(rc);
 }
 
+/* A send that waited because the receiver held it back is counted as held,
+ * not as the sender's lateness, and stays out of the lateness histogram. */
+static void test_held_sends(void **state)
+{
+    (void)state;
+    struct ratectl_opts o = {0};
+    struct ratectl_counters c;
+    struct ratectl_curve cv;
+    struct ratectl *rc;
+    struct hist *h = malloc(sizeof *h);
+    char err[ERR_LEN];
+    uint64_t first, n;
+
+    assert_non_null(h);
+    hist_init(h);
+    ratectl_curve_init(&cv);
+    assert_int_equal(ratectl_parse_rate(&cv, "1000", 10 * SEC, err), 0); /* one per ms */
+    o.lateness = h;
+    rc = ratectl_new(&cv, &o, err);
+    assert_non_null(rc);
+    n = ratectl_poll(rc, 500 * 1000000ull, &first); /* 500 ms in: 501 due */
+    assert_int_equal(n, 501);
+    /* 0..99 held back and sent late; 100..199 late on the sender's side;
+     * 200 held but on time (within late_ns): an ordinary send. */
+    for (uint64_t k = 0; k < 100; k++)
+        assert_true(ratectl_on_sent_held(rc, k, 500 * 1000000ull, true) > 0);
+    for (uint64_t k = 100; k < 200; k++)
+        assert_true(ratectl_on_sent_held(rc, k, 500 * 1000000ull, false) > 0);
+    assert_int_equal(ratectl_on_sent_held(rc, 200, 200 * 1000000ull + 1000, true), 1000);
+    ratectl_counters(rc, &c);
+    assert_int_equal(c.held, 100);
+    assert_int_equal(c.late, 100);
+    assert_int_equal(c.sent, 201);
+    assert_int_equal(hist_count(h), 101);
+    assert_int_equal(c.offered, c.sent + c.dropped + c.pending);
+    ratectl_free(rc);
+    free(h);
+}
+
 static void test_unlimited(void **state)
 {
     (void)state;
@@ -725,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_drop_horizon),
         cmocka_unit_test(test_window_scheduled),
         cmocka_unit_test(test_unlimited),
+        cmocka_unit_test(test_held_sends),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_new_validation),
     };
