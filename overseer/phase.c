@@ -320,12 +320,52 @@ static void phase_log_nodes(struct run *r, const struct stats_interval *t)
     }
 }
 
+/* Who is working on the phase. A member that was lost or restarted is
+ * flagged (the phase ran short of its offered rate); one that comes back
+ * without its work - a new process, or idle after its lease ran out (its
+ * DONE was never delivered) - is idle until the next phase, so the end of
+ * the phase never waits for it. One that comes back still running counts
+ * again. Returns the working members; *done: those of them done. */
+static unsigned phase_members(struct run *r, struct phase_result *res, unsigned *done)
+{
+    unsigned working = 0;
+
+    *done = 0;
+    for (unsigned i = 0; i < r->nmembers; i++) {
+        struct sess_beacon *b = r->members[i];
+        struct phase_member *m = &r->mstate[i];
+        bool restarted = b->restarts != m->restarts0, lost = b->losses != m->losses0;
+        bool is_done = b->have_done && b->done.phase == r->phase_id;
+
+        if ((restarted || lost) && !m->flagged) {
+            m->flagged = true;
+            res->lost++;
+            size_t n = strlen(res->lost_note);
+            snprintf(res->lost_note + n, sizeof res->lost_note - n, "%sbeacon %s %s at %.1f s",
+                     n ? ", " : "", b->id, restarted ? "restarted" : "lost",
+                     run_time(r) - r->phase_t0_s);
+        }
+        if (!m->gone && b->alive && !is_done &&
+            (restarted || (lost && b->hb_state == 0 && b->state != SESS_READY))) {
+            m->gone = true;
+            run_log(r, "beacon %s is back without its share of phase \"%s\" (%s): idle until "
+                    "the next phase", b->id, r->phase_name,
+                    restarted ? "a new process" : "it stopped while away");
+        }
+        r->alive[i] = b->alive && !m->gone;
+        working += r->alive[i];
+        *done += r->alive[i] && is_done;
+    }
+    return working;
+}
+
 int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result *res,
               const char *note, char *err)
 {
     uint64_t dur = phase_curve_ns(&spec->curve), start_at, deadline, now;
     unsigned want = spec->p->beacons ? spec->p->beacons : r->nbeacons, lost_seen = 0;
     struct csvout_summary sx = {0};
+    char lost_note[1024];
     int rc = -1, interrupts = 0;
 
     memset(res, 0, sizeof *res);
@@ -339,6 +379,7 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
         struct sess_beacon *b = sess_at(r->sess, k);
         if (b->alive) {
             r->alive[r->nmembers] = true;
+            r->mstate[r->nmembers] = (struct phase_member){b->restarts, b->losses, false, false};
             r->members[r->nmembers++] = b;
         }
     }
@@ -389,21 +430,16 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     deadline = start_at + dur + (spec->p->drain_ns ? spec->p->drain_ns : 30000000000ull) +
                60000000000ull;
     for (;;) {
-        unsigned done = 0, alive = 0;
+        unsigned done, alive;
 
         if (sess_poll(r->sess, 50, err) < 0) {
             rc = -1;
             goto cleanup;
         }
         now = timefmt_mono_ns();
-        for (unsigned i = 0; i < r->nmembers; i++) {
-            struct sess_beacon *b = r->members[i];
-            r->alive[i] = b->alive;
-            alive += b->alive;
-            done += b->alive && b->have_done && b->done.phase == r->phase_id;
-        }
-        if (r->nmembers - alive > lost_seen) {
-            lost_seen = r->nmembers - alive;
+        alive = phase_members(r, res, &done);
+        if (res->lost > lost_seen) {
+            lost_seen = res->lost;
             if (r->sc->on_beacon_lost == SCENARIO_LOST_ABORT) {
                 run_log(r, "a beacon was lost and the scenario says abort: stopping the run");
                 phase_stop(r, true);
@@ -456,6 +492,18 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     sx.ops_per_tx = spec->ops_per_tx;
     sx.beacon_cpu_max_pct = res->cpu_max_pct;
     sx.verdict = stats_verdict_name(res->verdict);
+    if (res->lost > 0) {
+        /* Its share was not given to the others: the offered rate is short
+         * of the scenario's, and a reader must not take it for it. */
+        size_t n = strlen(res->reason);
+        snprintf(res->reason + n, sizeof res->reason - n, "; %u of %u beacons lost mid-phase",
+                 res->lost, r->nmembers);
+        snprintf(lost_note, sizeof lost_note, "%s%sa beacon was lost mid-phase (%s): its share "
+                 "of the offered rate was not redistributed, so offered is below the scenario's "
+                 "rate", note ? note : "", note ? "; " : "", res->lost_note);
+        run_log(r, "phase \"%s\" is marked: %s", spec->name, lost_note);
+        note = lost_note;
+    }
     sx.reason = res->reason;
     sx.note = note;
     if (csvout_summary(r->sum, &res->window, &sx, err) < 0)
