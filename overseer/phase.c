@@ -11,6 +11,9 @@
 #define PHASE_READY_TIMEOUT_NS (300ull * 1000000000u)
 #define PHASE_START_DELAY_NS 1500000000ull
 #define PHASE_GRACE_NS 3000000000ull
+/* heartbeat.state values (PROTOCOL.md): a beacon still at work on a phase. */
+#define PHASE_HB_RUNNING 3
+#define PHASE_HB_DRAINING 4
 
 /* The length of a curve, ns. */
 static uint64_t phase_curve_ns(const struct ratectl_curve *c)
@@ -341,12 +344,15 @@ static unsigned phase_members(struct run *r, struct phase_result *res, unsigned 
             m->flagged = true;
             res->lost++;
             size_t n = strlen(res->lost_note);
+            /* Lost: since it was last heard from; restarted: now. */
+            double at = restarted || b->last_rx_ns < r->t0 ? run_time(r)
+                                                           : (double)(b->last_rx_ns - r->t0) / 1e9;
             snprintf(res->lost_note + n, sizeof res->lost_note - n, "%sbeacon %s %s at %.1f s",
-                     n ? ", " : "", b->id, restarted ? "restarted" : "lost",
-                     run_time(r) - r->phase_t0_s);
+                     n ? ", " : "", b->id, restarted ? "restarted" : "lost", at - r->phase_t0_s);
         }
         if (!m->gone && b->alive && !is_done &&
-            (restarted || (lost && b->hb_state == 0 && b->state != SESS_READY))) {
+            (restarted || (lost && b->hb_state != PHASE_HB_RUNNING &&
+                           b->hb_state != PHASE_HB_DRAINING))) {
             m->gone = true;
             run_log(r, "beacon %s is back without its share of phase \"%s\" (%s): idle until "
                     "the next phase", b->id, r->phase_name,

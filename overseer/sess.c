@@ -13,6 +13,9 @@
 #define SESS_HEARTBEAT_MS 1000
 #define SESS_LEASE_MS 5000
 #define SESS_LOST_AFTER_NS (3 * SESS_HEARTBEAT_MS * 1000000ull + 500000000ull)
+/* A beacon says hello every second until welcomed: hellos queued before the
+ * welcome arrived are not a reconnect. */
+#define SESS_REHELLO_NS 3000000000ull
 
 /* Undecodable messages: a flood from one peer must not flood events.log.
  * Per peer (key and address), the first few of each window are logged, the
@@ -98,7 +101,7 @@ size_t sess_alive(const struct sess *s)
     return k;
 }
 
-int sess_send(struct sess *s, struct sess_beacon *b, const struct proto_msg *m)
+static int sess_send_to(struct sess *s, const struct bus_peer *to, const struct proto_msg *m)
 {
     uint8_t *buf;
     size_t len;
@@ -106,9 +109,14 @@ int sess_send(struct sess *s, struct sess_beacon *b, const struct proto_msg *m)
 
     if (proto_encode(m, &buf, &len, NULL) < 0)
         return -1;
-    rc = bus_send(s->bus, &b->peer, buf, len, NULL);
+    rc = bus_send(s->bus, to, buf, len, NULL);
     proto_buf_free(buf, len); /* a CONFIGURE carries account keys */
     return rc == 0 ? 0 : -1;
+}
+
+int sess_send(struct sess *s, struct sess_beacon *b, const struct proto_msg *m)
+{
+    return sess_send_to(s, &b->peer, m);
 }
 
 static void sess_event(struct sess *s, struct sess_beacon *b, const char *fmt, ...)
@@ -159,6 +167,25 @@ static void sess_hello(struct sess *s, const struct bus_peer *from, const struct
         snprintf(b->id, sizeof b->id, "%s", h->beacon_id);
         sess_event(s, b, "beacon %s joined from %s (%s, %u cores, version %s)", b->id,
                    from->addr[0] ? from->addr : "?", h->host, h->cores, h->version);
+    } else if (h->session != 0 && b->session != 0 && h->session != b->session && b->alive &&
+               now - b->last_rx_ns < SESS_LOST_AFTER_NS) {
+        /* Another process under an id whose process is still heard from (two
+         * beacons given the same --id): taking it would flip between the
+         * two. It is refused until the first one leaves or is lost; a
+         * restart after a crash is taken once the old one is lost. */
+        if (b->refused_session != h->session) {
+            b->refused_session = h->session;
+            sess_event(s, b, "beacon %s: another process (session %016llx, from %s) says hello "
+                       "under this id while the first is alive: refused until that one is gone",
+                       b->id, (unsigned long long)h->session, from->addr[0] ? from->addr : "?");
+        }
+        proto_init(s->out, PROTO_ERROR);
+        snprintf(s->out->u.error.text, sizeof s->out->u.error.text,
+                 "beacon id \"%s\" is in use by another live beacon; give each beacon its own "
+                 "--id", b->id);
+        sess_send_to(s, from, s->out);
+        proto_free(s->out);
+        return;
     } else if (h->session != 0 && b->session != 0 && h->session != b->session) {
         /* A new process under a known id: its STATS seq starts again at 1,
          * so the old window would drop its reports as duplicates. What the
@@ -175,7 +202,15 @@ static void sess_hello(struct sess *s, const struct bus_peer *from, const struct
                    b->alive ? "" : " and is back");
     } else if (!b->alive) {
         sess_event(s, b, "beacon %s is back", b->id);
+    } else if (b->welcome_ns != 0 && now - b->welcome_ns > SESS_REHELLO_NS) {
+        /* The same process, alive to us, says hello again: it heard nothing
+         * from us for its lease, so it stopped what it was running (and a
+         * DONE it had then is gone). Counts as a loss for the phase. */
+        b->losses++;
+        sess_event(s, b, "beacon %s lost the overseer for longer than its lease and said hello "
+                   "again", b->id);
     }
+    b->welcome_ns = now;
     if (h->session != 0)
         b->session = h->session;
     b->peer = *from;

@@ -42,6 +42,8 @@ struct sess_beacon {
     uint64_t session;          /* the beacon process's hello.session (0: a 1.1 beacon) */
     unsigned restarts;         /* times a new session came with this id and key */
     unsigned losses;           /* times it was marked lost (or said bye) */
+    uint64_t refused_session;  /* the last second process refused under this id */
+    uint64_t welcome_ns;       /* when the last hello was welcomed */
 };
 
 struct sess_callbacks {

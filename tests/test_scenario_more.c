@@ -198,7 +198,8 @@ static void test_inline_errors(void **state)
          "t.yaml:3:84: phases[0].find_limit.settle_seconds: must be shorter than step_seconds"},
         {HEAD "phases: [{find_limit: {start: 1, step: 1, max: 2, step_seconds: 4, stop_when: {}}}]\n",
          "t.yaml:3:79: phases[0].find_limit.stop_when: give at least one condition "
-         "(confirmed_below, inclusion_p99_above_s, ack_p99_above_s or failures_above)"},
+         "(accepted_below, confirmed_below, inclusion_p99_above_s, ack_p99_above_s or "
+         "failures_above)"},
         {HEAD "phases: [{find_limit: {start: 1, step: 1, max: 2, step_seconds: 4, stop_when: "
               "{confirmed_below: 0}}}]\n",
          "t.yaml:3:97: phases[0].find_limit.stop_when.confirmed_below: 0 never triggers; give a "
