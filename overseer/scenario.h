@@ -97,7 +97,7 @@ enum scenario_search {
  * (or at max); with refine > 0 it then bisects between the last passing and
  * the first failing rate, refine more steps. The limit reported is the
  * highest passing rate. */
-#define SCENARIO_FL_ACCEPTED_BELOW 0.95
+#define SCENARIO_FL_ACCEPTED_BELOW 0.9
 #define SCENARIO_FL_CONFIRMED_BELOW 0.9
 #define SCENARIO_FL_ACK_P99_NS 2000000000ull
 
@@ -109,7 +109,7 @@ struct scenario_find_limit {
     uint64_t settle_ns;        /* excluded start of each step (default a quarter) */
     uint32_t refine;           /* bisection steps after the first failure (default 0) */
     uint32_t nsteps;           /* derived: floor((max - start) / step) + 1 */
-    /* stop_when. accepted_below (0.95), confirmed_below (0.9) and
+    /* stop_when. accepted_below (0.9), confirmed_below (0.9) and
      * ack_p99_above_s (2 s) always apply, with these defaults unless given:
      * a node that slows its acks is at its limit even when it rejects
      * nothing. */

@@ -45,7 +45,7 @@ static void search_judge(const struct scenario_find_limit *fl, const struct phas
     st->why[0] = '\0';
     /* Node-side evidence: slow answers, or what was sent not accepted. */
     node_evidence = (fl->check_ack && ack99 > fl->ack_p99_above_ns) ||
-                    (c->sent > 0 && (double)c->accepted < 0.95 * (double)c->sent);
+                    (c->sent > 0 && (double)c->accepted < fl->accepted_below * (double)c->sent);
     st->beacon_bound = res->verdict == STATS_BEACON_BOUND && !node_evidence;
     if (offered <= 0) {
         st->pass = false;
