@@ -12,8 +12,10 @@
 #define PHASE_START_DELAY_NS 1500000000ull
 #define PHASE_GRACE_NS 3000000000ull
 /* heartbeat.state values (PROTOCOL.md): a beacon still at work on a phase. */
+#define PHASE_HB_IDLE 0
 #define PHASE_HB_RUNNING 3
 #define PHASE_HB_DRAINING 4
+#define PHASE_HB_DONE 5
 
 /* The length of a curve, ns. */
 static uint64_t phase_curve_ns(const struct ratectl_curve *c)
@@ -156,8 +158,21 @@ static int phase_wait_ready(struct run *r, struct phase_result *res, char *err)
             return -1;
         for (unsigned i = 0; i < r->nmembers; i++) {
             struct sess_beacon *b = r->members[i];
-            r->alive[i] = b->alive;
-            alive += b->alive;
+            struct phase_member *m = &r->mstate[i];
+            /* Restarted, or back idle after a loss: its configuration is
+             * gone, it will never be ready. Idle until the next phase. */
+            bool lost_work = b->restarts != m->restarts0 ||
+                             (b->losses != m->losses0 && (b->hb_state == PHASE_HB_IDLE ||
+                                                          b->hb_state == PHASE_HB_DONE));
+            if (b->alive && lost_work && !m->gone) {
+                m->gone = true;
+                run_log(r, "beacon %s is back without its configuration for phase \"%s\": idle "
+                        "until the next phase", b->id, r->phase_name);
+            }
+            r->alive[i] = b->alive && !m->gone;
+            alive += r->alive[i];
+            if (!r->alive[i])
+                continue;
             if (b->have_ready && b->ready.phase == r->phase_id) {
                 if (!b->ready.ok) {
                     res->ready_failed = true;
@@ -347,8 +362,13 @@ static unsigned phase_members(struct run *r, struct phase_result *res, unsigned 
             /* Lost: since it was last heard from; restarted: now. */
             double at = restarted || b->last_rx_ns < r->t0 ? run_time(r)
                                                            : (double)(b->last_rx_ns - r->t0) / 1e9;
-            snprintf(res->lost_note + n, sizeof res->lost_note - n, "%sbeacon %s %s at %.1f s",
-                     n ? ", " : "", b->id, restarted ? "restarted" : "lost", at - r->phase_t0_s);
+            if (at >= r->phase_t0_s)
+                snprintf(res->lost_note + n, sizeof res->lost_note - n, "%sbeacon %s %s at %.1f s",
+                         n ? ", " : "", b->id, restarted ? "restarted" : "lost",
+                         at - r->phase_t0_s);
+            else
+                snprintf(res->lost_note + n, sizeof res->lost_note - n, "%sbeacon %s %s while "
+                         "preparing", n ? ", " : "", b->id, restarted ? "restarted" : "lost");
         }
         if (!m->gone && b->alive && !is_done &&
             (restarted || (lost && b->hb_state != PHASE_HB_RUNNING &&
@@ -425,6 +445,8 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     start_at = now + PHASE_START_DELAY_NS;
     for (unsigned i = 0; i < r->nmembers; i++) {
         uint64_t half = r->members[i]->rtt_ns / 2;
+        if (!r->alive[i])
+            continue; /* lost, or idle until the next phase */
         proto_init(r->msg, PROTO_START);
         r->msg->u.start.phase = r->phase_id;
         r->msg->u.start.start_in_ns = start_at - timefmt_mono_ns() - half;
