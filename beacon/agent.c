@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "agent_impl.h"
@@ -124,6 +125,7 @@ static void agent_hello(struct agent *a)
     snprintf(m->u.hello.host, sizeof m->u.hello.host, "%s", a->host);
     m->u.hello.cores = a->cores;
     m->u.hello.acked_seq = a->acked;
+    m->u.hello.session = a->session;
     agent_send(a, m);
     proto_free(m);
     free(m);
@@ -351,6 +353,12 @@ int agent_run(const struct agent_config *cfg, char *err)
     else
         snprintf(a->beacon_id, sizeof a->beacon_id, "%.100s/%ld", a->host, (long)getpid());
     a->cores = ncpu > 0 ? (uint32_t)ncpu : 1;
+    /* The session tells the overseer that a beacon with a known id is a new
+     * process (its stats seq starts again at 1), not the same one back. */
+    if (getrandom(&a->session, sizeof a->session, 0) != (ssize_t)sizeof a->session)
+        a->session = timefmt_mono_ns() ^ ((uint64_t)getpid() << 32) ^ timefmt_wall_secs();
+    if (a->session == 0)
+        a->session = 1;
     a->hb_ms = 1000;
     a->lease_ms = 5000;
     a->bus = bus_client_new(&bc, err);

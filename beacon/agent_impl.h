@@ -58,6 +58,7 @@ struct agent {
     uint64_t peer_t; /* overseer's last heartbeat time, echoed back */
     uint64_t peer_t_rx; /* when it arrived: the echo says how long we held it */
     uint64_t seq, acked;
+    uint64_t session;  /* random, this process's (hello.session): a restart is a new session */
     uint64_t next_k;   /* index of the next transaction to sign, across phases */
     uint64_t last_resend;
     struct unacked *unacked;

@@ -65,6 +65,12 @@ int cmd_agent(int argc, char **argv)
     uint64_t v;
     int c, rc;
 
+    /* `beacon --overseer --help`: getopt would take --help as the endpoint. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            agent_usage(stdout);
+            return 0;
+        }
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {

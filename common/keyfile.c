@@ -15,7 +15,7 @@
 
 /* Far beyond any real key file (a line is ~70 bytes); stops a wrong path
  * (a disk image, /dev/zero) from eating memory. */
-#define KEYFILE_MAX_BYTES (16u << 20)
+#define KEYFILE_MAX_BYTES (1u << 20) /* as scenario files and the key text a beacon is sent */
 /* An id "1.2.N" with N < 2^48 has at most 19 characters; a WIF has 51. */
 #define KEYFILE_QUOTE_MAX 24
 #define KEYFILE_ID_MAX ((uint64_t)1 << 48)

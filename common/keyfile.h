@@ -29,7 +29,7 @@ struct keyfile {
 };
 #define KEYFILE_INIT {NULL, 0}
 
-/* Reads and parses the file at path (see keyfile_parse; at most 16 MiB),
+/* Reads and parses the file at path (see keyfile_parse; at most 1 MiB),
  * then wipes and frees its buffer. On failure kf is left empty. Returns 0,
  * or -1 with err "PATH:LINE: problem" or "PATH: <open/read error>". */
 int keyfile_load(struct keyfile *kf, const struct sign_ctx *ctx, const char *path, char *err);

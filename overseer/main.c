@@ -243,7 +243,9 @@ static int cmd_report(int argc, char **argv)
               "beacons.csv, nodes.csv, summary.csv, manifest.json, events.log, devnode logs): one\n"
               "page that opens offline, with plots over time, the summary per phase and the run\n"
               "manifest.\n"
-              "summary.csv is kept as the run wrote it (regenerated only when missing).\n",
+              "summary.csv is kept as the run wrote it (regenerated only when missing).\n"
+              "A run whose manifest.json still says \"running\" while the overseer that wrote it\n"
+              "is gone (killed) is marked \"interrupted\" in manifest.json.\n",
               help ? stdout : stderr);
         return help ? 0 : 2;
     }

@@ -11,6 +11,11 @@
 #define PHASE_READY_TIMEOUT_NS (300ull * 1000000000u)
 #define PHASE_START_DELAY_NS 1500000000ull
 #define PHASE_GRACE_NS 3000000000ull
+/* heartbeat.state values (PROTOCOL.md): a beacon still at work on a phase. */
+#define PHASE_HB_IDLE 0
+#define PHASE_HB_RUNNING 3
+#define PHASE_HB_DRAINING 4
+#define PHASE_HB_DONE 5
 
 /* The length of a curve, ns. */
 static uint64_t phase_curve_ns(const struct ratectl_curve *c)
@@ -153,8 +158,21 @@ static int phase_wait_ready(struct run *r, struct phase_result *res, char *err)
             return -1;
         for (unsigned i = 0; i < r->nmembers; i++) {
             struct sess_beacon *b = r->members[i];
-            r->alive[i] = b->alive;
-            alive += b->alive;
+            struct phase_member *m = &r->mstate[i];
+            /* Restarted, or back idle after a loss: its configuration is
+             * gone, it will never be ready. Idle until the next phase. */
+            bool lost_work = b->restarts != m->restarts0 ||
+                             (b->losses != m->losses0 && (b->hb_state == PHASE_HB_IDLE ||
+                                                          b->hb_state == PHASE_HB_DONE));
+            if (b->alive && lost_work && !m->gone) {
+                m->gone = true;
+                run_log(r, "beacon %s is back without its configuration for phase \"%s\": idle "
+                        "until the next phase", b->id, r->phase_name);
+            }
+            r->alive[i] = b->alive && !m->gone;
+            alive += r->alive[i];
+            if (!r->alive[i])
+                continue;
             if (b->have_ready && b->ready.phase == r->phase_id) {
                 if (!b->ready.ok) {
                     res->ready_failed = true;
@@ -341,12 +359,60 @@ static void phase_log_nodes(struct run *r, const struct stats_interval *t)
     }
 }
 
+/* Who is working on the phase. A member that was lost or restarted is
+ * flagged (the phase ran short of its offered rate); one that comes back
+ * without its work - a new process, or idle after its lease ran out (its
+ * DONE was never delivered) - is idle until the next phase, so the end of
+ * the phase never waits for it. One that comes back still running counts
+ * again. Returns the working members; *done: those of them done. */
+static unsigned phase_members(struct run *r, struct phase_result *res, unsigned *done)
+{
+    unsigned working = 0;
+
+    *done = 0;
+    for (unsigned i = 0; i < r->nmembers; i++) {
+        struct sess_beacon *b = r->members[i];
+        struct phase_member *m = &r->mstate[i];
+        bool restarted = b->restarts != m->restarts0, lost = b->losses != m->losses0;
+        bool is_done = b->have_done && b->done.phase == r->phase_id;
+
+        if ((restarted || lost) && !m->flagged) {
+            m->flagged = true;
+            res->lost++;
+            size_t n = strlen(res->lost_note);
+            /* Lost: since it was last heard from; restarted: now. */
+            double at = restarted || b->last_rx_ns < r->t0 ? run_time(r)
+                                                           : (double)(b->last_rx_ns - r->t0) / 1e9;
+            if (at >= r->phase_t0_s)
+                snprintf(res->lost_note + n, sizeof res->lost_note - n, "%sbeacon %s %s at %.1f s",
+                         n ? ", " : "", b->id, restarted ? "restarted" : "lost",
+                         at - r->phase_t0_s);
+            else
+                snprintf(res->lost_note + n, sizeof res->lost_note - n, "%sbeacon %s %s while "
+                         "preparing", n ? ", " : "", b->id, restarted ? "restarted" : "lost");
+        }
+        if (!m->gone && b->alive && !is_done &&
+            (restarted || (lost && b->hb_state != PHASE_HB_RUNNING &&
+                           b->hb_state != PHASE_HB_DRAINING))) {
+            m->gone = true;
+            run_log(r, "beacon %s is back without its share of phase \"%s\" (%s): idle until "
+                    "the next phase", b->id, r->phase_name,
+                    restarted ? "a new process" : "it stopped while away");
+        }
+        r->alive[i] = b->alive && !m->gone;
+        working += r->alive[i];
+        *done += r->alive[i] && is_done;
+    }
+    return working;
+}
+
 int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result *res,
               const char *note, char *err)
 {
     uint64_t dur = phase_curve_ns(&spec->curve), start_at, deadline, now;
     unsigned want = spec->p->beacons ? spec->p->beacons : r->nbeacons, lost_seen = 0;
     struct csvout_summary sx = {0};
+    char lost_note[1024];
     int rc = -1, interrupts = 0;
 
     memset(res, 0, sizeof *res);
@@ -360,6 +426,7 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
         struct sess_beacon *b = sess_at(r->sess, k);
         if (b->alive) {
             r->alive[r->nmembers] = true;
+            r->mstate[r->nmembers] = (struct phase_member){b->restarts, b->losses, false, false};
             r->members[r->nmembers++] = b;
         }
     }
@@ -399,6 +466,8 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     start_at = now + PHASE_START_DELAY_NS;
     for (unsigned i = 0; i < r->nmembers; i++) {
         uint64_t half = r->members[i]->rtt_ns / 2;
+        if (!r->alive[i])
+            continue; /* lost, or idle until the next phase */
         proto_init(r->msg, PROTO_START);
         r->msg->u.start.phase = r->phase_id;
         r->msg->u.start.start_in_ns = start_at - timefmt_mono_ns() - half;
@@ -410,21 +479,16 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     deadline = start_at + dur + (spec->p->drain_ns ? spec->p->drain_ns : 30000000000ull) +
                60000000000ull;
     for (;;) {
-        unsigned done = 0, alive = 0;
+        unsigned done, alive;
 
         if (sess_poll(r->sess, 50, err) < 0) {
             rc = -1;
             goto cleanup;
         }
         now = timefmt_mono_ns();
-        for (unsigned i = 0; i < r->nmembers; i++) {
-            struct sess_beacon *b = r->members[i];
-            r->alive[i] = b->alive;
-            alive += b->alive;
-            done += b->alive && b->have_done && b->done.phase == r->phase_id;
-        }
-        if (r->nmembers - alive > lost_seen) {
-            lost_seen = r->nmembers - alive;
+        alive = phase_members(r, res, &done);
+        if (res->lost > lost_seen) {
+            lost_seen = res->lost;
             if (r->sc->on_beacon_lost == SCENARIO_LOST_ABORT) {
                 run_log(r, "a beacon was lost and the scenario says abort: stopping the run");
                 phase_stop(r, true);
@@ -478,6 +542,18 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     sx.ops_per_tx = spec->ops_per_tx;
     sx.beacon_cpu_max_pct = res->cpu_max_pct;
     sx.verdict = stats_verdict_name(res->verdict);
+    if (res->lost > 0) {
+        /* Its share was not given to the others: the offered rate is short
+         * of the scenario's, and a reader must not take it for it. */
+        size_t n = strlen(res->reason);
+        snprintf(res->reason + n, sizeof res->reason - n, "; %u of %u beacons lost mid-phase",
+                 res->lost, r->nmembers);
+        snprintf(lost_note, sizeof lost_note, "%s%sa beacon was lost mid-phase (%s): its share "
+                 "of the offered rate was not redistributed, so offered is below the scenario's "
+                 "rate", note ? note : "", note ? "; " : "", res->lost_note);
+        run_log(r, "phase \"%s\" is marked: %s", spec->name, lost_note);
+        note = lost_note;
+    }
     sx.reason = res->reason;
     sx.note = note;
     if (csvout_summary(r->sum, &res->window, &sx, err) < 0)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +79,64 @@ static int load_csv(struct rcsv *c, const char *dir, const char *name, char *err
     return rcsv_load(c, path, err);
 }
 
+/* Whether the overseer that wrote a "running" manifest is gone: same host,
+ * and its pid no longer exists or is another program now. */
+static bool writer_gone(const struct jv *man)
+{
+    const char *host = jv_str(jv_get(man, "host"), NULL);
+    char here[256] = "", path[64], comm[64] = "";
+    double pid;
+    FILE *f;
+
+    gethostname(here, sizeof here - 1);
+    if (host == NULL || strcmp(host, here) != 0 || !rep_jnum(jv_get(man, "pid"), &pid) ||
+        pid < 1 || pid > 4194304)
+        return false;
+    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        return true;
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    if (fgets(comm, sizeof comm, f) == NULL)
+        comm[0] = '\0';
+    fclose(f);
+    return strncmp(comm, "overseer", 8) != 0;
+}
+
+/* A manifest still saying "running" whose overseer is gone (killed, or the
+ * host lost power) was interrupted: say so in the manifest itself, so that
+ * nobody reads the results as a run in progress. */
+static int settle_running(struct rep *r, const char *path, char *err)
+{
+    static const char from[] = "\"result\": \"running\"", to[] = "\"result\": \"interrupted\"";
+    const char *res = jv_str(jv_get(r->man, "result"), NULL);
+    char *at, *text, tmp[4300];
+    size_t len, head;
+    FILE *f;
+
+    if (res == NULL || strcmp(res, "running") != 0 || !writer_gone(r->man) ||
+        (at = strstr(r->man_text, from)) == NULL)
+        return 0;
+    len = strlen(r->man_text) - (sizeof from - 1) + (sizeof to - 1);
+    if ((text = malloc(len + 1)) == NULL)
+        return err_set(err, "out of memory");
+    head = (size_t)(at - r->man_text);
+    memcpy(text, r->man_text, head);
+    memcpy(text + head, to, sizeof to - 1);
+    strcpy(text + head + sizeof to - 1, at + sizeof from - 1);
+    free(r->man_text);
+    r->man_text = text;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (f == NULL || fwrite(r->man_text, 1, len, f) != len || fclose(f) != 0 ||
+        rename(tmp, path) != 0)
+        return err_set(err, "%s: cannot mark the run interrupted: %s", path, strerror(errno));
+    jv_free(r->man);
+    r->man = jv_parse(r->man_text, len, JV_MAX_DEPTH, err);
+    return r->man == NULL ? err_prefix(err, "%s", path) : 0;
+}
+
 static int load_manifest(struct rep *r, char *err)
 {
     char path[4200];
@@ -92,7 +151,7 @@ static int load_manifest(struct rep *r, char *err)
         return err_prefix(err, "%s", path);
     if (jv_type(r->man) != JV_OBJECT)
         return err_set(err, "%s: not a JSON object", path);
-    return 0;
+    return settle_running(r, path, err);
 }
 
 /* ---- summary.csv, when the run left none ---- */

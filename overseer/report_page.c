@@ -190,7 +190,8 @@ static void pair(struct sbuf *o, struct rcsv *sum, size_t row, const char *a, co
 static void failures(struct sbuf *o, struct rcsv *sum, size_t row)
 {
     static const char *const cols[][2] = {{"rejected_tx", "rejected"}, {"timeouts_tx", "timeouts"},
-                                          {"lost_tx", "lost"}, {"dropped_tx", "dropped"}};
+                                          {"lost_tx", "lost"}, {"dropped_tx", "dropped"},
+                                          {"held_dropped_tx", "given up (node held back)"}};
     bool any = false;
 
     sbuf_adds(o, "<td>");

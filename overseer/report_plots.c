@@ -198,8 +198,11 @@ static int plot_failures(struct ctx *c, char *err)
 {
     static const struct { const char *col, *label; } other[] = {
         {"timeouts_tps", "timeouts (no answer)"}, {"conn_errors_ps", "connection errors"},
-        {"dropped_tps", "dropped (due, never sent)"}, {"lost_tps", "lost (accepted, expired)"},
-        {"late_tps", "sent late"}, {"pool_empty_ps", "pre-signed pool empty"}};
+        {"dropped_tps", "dropped by the beacon (due, never sent)"},
+        {"held_tps", "held back by the node (sent late)"},
+        {"held_dropped_tps", "given up while the node held them"},
+        {"lost_tps", "lost (accepted, expired)"},
+        {"late_tps", "sent late by the beacon"}, {"pool_empty_ps", "pre-signed pool empty"}};
     struct rplot_series s[NSERIES];
     char labels[NSERIES][64];
     size_t n = 0;
@@ -220,6 +223,8 @@ static int plot_failures(struct ctx *c, char *err)
         } else {
             name = other[col - ts->ncols].col;
             label = other[col - ts->ncols].label;
+            if (rcsv_find(ts, name) < 0)
+                continue; /* a column older results do not have */
         }
         const double *y = rcsv_column(ts, name, err);
         bool any = false;

@@ -249,6 +249,15 @@ static void run_manifest(struct run *r, const char *result, uint32_t started,
     sbuf_adds(&b, ",\n  \"programs\": {\"overseer\": \"" BSS_VERSION "\"}");
     timefmt_format(stamp, started);
     sbuf_addf(&b, ",\n  \"started\": \"%sZ\"", stamp);
+    {
+        /* Who writes it: `overseer report` calls a "running" run whose
+         * process is gone interrupted. */
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        sbuf_adds(&b, ",\n  \"host\": ");
+        sbuf_add_json_str(&b, host, strlen(host));
+        sbuf_addf(&b, ", \"pid\": %ld", (long)getpid());
+    }
     if (strcmp(result, "running") != 0) {
         timefmt_format(stamp, timefmt_wall_secs());
         sbuf_addf(&b, ",\n  \"ended\": \"%sZ\"", stamp);

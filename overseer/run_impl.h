@@ -44,7 +44,12 @@ struct run {
     struct agg *agg;
     struct sess_beacon *members[AGG_MAX_BEACONS];
     unsigned nmembers;
-    bool alive[AGG_MAX_BEACONS];
+    bool alive[AGG_MAX_BEACONS];  /* member alive and working on this phase */
+    struct phase_member {
+        unsigned restarts0, losses0; /* the beacon's counts when the phase began */
+        bool gone;                   /* lost its work: idle until the next phase */
+        bool flagged;                /* counted in phase_result.lost */
+    } mstate[AGG_MAX_BEACONS];
     double phase_t0_s;         /* run time at the phase's start */
     struct proto_chain chain;  /* from the first READY */
     bool have_chain;
@@ -79,6 +84,8 @@ struct phase_result {
     unsigned seconds;              /* steady seconds seen */
     unsigned bound[3];             /* ... with each per-second verdict */
     char first_reason[3][160];
+    unsigned lost;                 /* members lost or restarted during the phase */
+    char lost_note[384];           /* which, when; "" when none */
 };
 
 /* Runs spec on the beacons: CONFIGURE, PREPARE, READY, START (together,

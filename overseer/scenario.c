@@ -169,7 +169,8 @@ static int parse_top(const struct scenario_ctx *cx, const struct scenario_ynode 
     int k;
 
     if (root == NULL)
-        return err_set(cx->err, "%s: empty scenario", cx->file);
+        return err_set(cx->err, cx->nonblank ? "%s: no YAML content in a file that is not "
+                       "blank (is it a YAML file?)" : "%s: empty scenario", cx->file);
     if (root->type != SCENARIO_Y_MAP)
         return scenario_fail(cx, root, "(top level)", "expected a mapping (name, nodes, phases, "
                              "...), got %s", scenario_describe(root, buf));
@@ -225,6 +226,102 @@ static int parse_top(const struct scenario_ctx *cx, const struct scenario_ynode 
     return parse_phases(cx, v, defaults, s);
 }
 
+/* Length of the UTF-8 sequence at p (at most n bytes), 0 when invalid
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t k;
+    uint32_t c;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        k = 2, c = p[0] & 0x1f;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        k = 3, c = p[0] & 0x0f;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        k = 4, c = p[0] & 0x07;
+    else
+        return 0;
+    if (n < k)
+        return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        c = c << 6 | (p[i] & 0x3f);
+    }
+    if ((k == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (k == 4 && (c < 0x10000 ||
+                                                                              c > 0x10ffff)))
+        return 0;
+    return k;
+}
+
+/* Checks made before the YAML parser sees the text, so that its errors are
+ * precise and its cost bounded: text that is not UTF-8 (the parser stops at
+ * it and a file of junk would read as an empty scenario), and flow
+ * collections ([ and {) nested deeper than the tree allows (the parser
+ * scans a whole flow collection ahead: 100 000 levels cost 62 MiB before
+ * the depth check saw the first one). The flow scan skips quoted text and
+ * comments; nesting in plain text it miscounts is still caught later. */
+static int scenario_precheck(const char *text, size_t len, const char *path, char *err)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    int line = 1, col = 1, depth = 0;
+    bool token_start = true;
+
+    for (size_t i = 0, k; i < len; i += k) {
+        k = utf8_len(t + i, len - i);
+        if (k == 0)
+            return err_set(err, "%s:%d:%d: not UTF-8 text (byte 0x%02x); a scenario is a "
+                           "UTF-8 YAML file", path, line, col, t[i]);
+        if (t[i] == '\n')
+            line++, col = 1;
+        else
+            col++;
+    }
+    line = col = 1;
+    for (size_t i = 0; i < len;) {
+        unsigned char ch = t[i];
+
+        if (ch == '#' && token_start) {
+            while (i < len && t[i] != '\n')
+                i++;
+            continue;
+        }
+        if ((ch == '"' || ch == '\'') && token_start) {
+            /* Quoted: to the closing quote ('' and \x are escapes). */
+            for (i++, col++; i < len; i++, col++) {
+                if (t[i] == '\n')
+                    line++, col = 0;
+                else if (ch == '"' && t[i] == '\\' && i + 1 < len && t[i + 1] != '\n')
+                    i++, col++;
+                else if (t[i] == ch && !(ch == '\'' && i + 1 < len && t[i + 1] == '\''))
+                    break;
+                else if (t[i] == ch)
+                    i++, col++;
+            }
+            i++, col++;
+            token_start = false;
+            continue;
+        }
+        if (ch == '[' || ch == '{') {
+            if (++depth > SCENARIO_MAX_DEPTH)
+                return err_set(err, "%s:%d:%d: nesting deeper than %d levels", path, line, col,
+                               SCENARIO_MAX_DEPTH);
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+        token_start = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '[' ||
+                      ch == '{' || ch == ',' || ch == ':' || ch == '-';
+        if (ch == '\n')
+            line++, col = 1;
+        else if ((ch & 0xc0) != 0x80)
+            col++;
+        i++;
+    }
+    return 0;
+}
+
 int scenario_parse(const char *text, size_t len, const char *path, struct scenario *s,
                    char *err)
 {
@@ -238,6 +335,8 @@ int scenario_parse(const char *text, size_t len, const char *path, struct scenar
         return err_set(err, "%s: larger than %u bytes", path, SCENARIO_MAX_BYTES);
     if (memchr(text, '\0', len) != NULL)
         return err_set(err, "%s: contains a NUL byte (not a text file?)", path);
+    if (scenario_precheck(text, len, path, err) < 0)
+        return -1;
     s->path = strdup(path);
     s->text = malloc(len + 1);
     if (s->path == NULL || s->text == NULL) {
@@ -249,6 +348,13 @@ int scenario_parse(const char *text, size_t len, const char *path, struct scenar
     s->text_len = len;
     if (scenario_yaml_parse(&doc, s->text, len, path, err) < 0)
         goto out;
+    for (size_t i = 0; i < len && !cx.nonblank; i++) {
+        if (text[i] == '#')
+            while (i + 1 < len && text[i + 1] != '\n')
+                i++;
+        else
+            cx.nonblank = text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r';
+    }
     rc = parse_top(&cx, doc.root, s);
 out:
     scenario_ydoc_free(&doc);

@@ -97,6 +97,10 @@ enum scenario_search {
  * (or at max); with refine > 0 it then bisects between the last passing and
  * the first failing rate, refine more steps. The limit reported is the
  * highest passing rate. */
+#define SCENARIO_FL_ACCEPTED_BELOW 0.9
+#define SCENARIO_FL_CONFIRMED_BELOW 0.9
+#define SCENARIO_FL_ACK_P99_NS 2000000000ull
+
 struct scenario_find_limit {
     double start;              /* tx/s, > 0 */
     double step;               /* tx/s added per step, > 0 */
@@ -105,7 +109,12 @@ struct scenario_find_limit {
     uint64_t settle_ns;        /* excluded start of each step (default a quarter) */
     uint32_t refine;           /* bisection steps after the first failure (default 0) */
     uint32_t nsteps;           /* derived: floor((max - start) / step) + 1 */
-    /* stop_when (default: confirmed_below 0.9 alone): */
+    /* stop_when. accepted_below (0.9), confirmed_below (0.9) and
+     * ack_p99_above_s (2 s) always apply, with these defaults unless given:
+     * a node that slows its acks is at its limit even when it rejects
+     * nothing. */
+    bool check_accepted;       /* accepted / offered < accepted_below */
+    double accepted_below;     /* (0, 1] */
     bool check_confirmed;      /* confirmed / offered < confirmed_below */
     double confirmed_below;    /* (0, 1] */
     bool check_inclusion;      /* inclusion p99 > inclusion_p99_above_ns */

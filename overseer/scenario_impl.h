@@ -50,6 +50,7 @@ void scenario_ydoc_free(struct scenario_ydoc *d);
 struct scenario_ctx {
     const char *file;
     char *err;
+    bool nonblank;              /* the text has more than blanks and comments */
 };
 
 int scenario_fail(const struct scenario_ctx *cx, const struct scenario_ynode *at,

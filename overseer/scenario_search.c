@@ -47,16 +47,22 @@ static int parse_stop_when(const struct scenario_ctx *cx, const struct scenario_
                            const char *field, struct scenario_find_limit *fl)
 {
     static const char *const keys[] = {"confirmed_below", "inclusion_p99_above_s",
-                                       "ack_p99_above_s", "failures_above"};
+                                       "ack_p99_above_s", "failures_above", "accepted_below"};
     const struct scenario_ynode *v;
     char f[SCENARIO_FIELD_LEN + 32];
 
     if (need_map(cx, n, field, "e.g. {confirmed_below: 0.9, inclusion_p99_above_s: 10}") < 0 ||
-        scenario_check_keys(cx, n, field, keys, 4) < 0)
+        scenario_check_keys(cx, n, field, keys, 5) < 0)
         return -1;
     if (n->n == 0)
-        return scenario_fail(cx, n, field, "give at least one condition (%s, %s, %s or %s)",
-                             keys[0], keys[1], keys[2], keys[3]);
+        return scenario_fail(cx, n, field, "give at least one condition (%s, %s, %s, %s or "
+                             "%s)", keys[4], keys[0], keys[1], keys[2], keys[3]);
+    if ((v = opt(n, field, keys[4], f, sizeof(f))) != NULL) {
+        if (scenario_number(cx, v, f, 0, 1, &fl->accepted_below) < 0)
+            return -1;
+        if (fl->accepted_below == 0)
+            return scenario_fail(cx, v, f, "0 never triggers; give a share in (0, 1]");
+    }
     if ((v = opt(n, field, keys[0], f, sizeof(f))) != NULL) {
         if (scenario_number(cx, v, f, 0, 1, &fl->confirmed_below) < 0)
             return -1;
@@ -134,10 +140,14 @@ int scenario_find_limit_parse(const struct scenario_ctx *cx, const struct scenar
     if ((double)fl->step_ns * (fl->nsteps + fl->refine) > (double)RATECTL_MAX_NS)
         return scenario_fail(cx, n, field, "the search could last more than 30 days");
     p->duration_ns = fl->step_ns * (fl->nsteps + fl->refine);
+    /* Always on, overridable in stop_when: what the node takes (accepted,
+     * confirmed) against what was offered, and how long it takes to answer. */
+    fl->check_accepted = fl->check_confirmed = fl->check_ack = true;
+    fl->accepted_below = SCENARIO_FL_ACCEPTED_BELOW;
+    fl->confirmed_below = SCENARIO_FL_CONFIRMED_BELOW;
+    fl->ack_p99_above_ns = SCENARIO_FL_ACK_P99_NS;
     if ((v = opt(n, field, "stop_when", f, sizeof(f))) != NULL)
         return parse_stop_when(cx, v, f, fl);
-    fl->check_confirmed = true;
-    fl->confirmed_below = 0.9;
     return 0;
 }
 

@@ -1,9 +1,12 @@
 /* search.h - the two searching phase kinds of issue 6, built from runs of
  * phase_run:
  *  - find_limit: steps the offered rate until the network stops keeping up
- *    (stop_when bounds), optionally refines by bisection, and reports the
- *    highest confirmed rate sustained over a step's steady window - at
- *    saturation that is what the network takes, whatever the offered rate;
+ *    (accepted or confirmed below offered, ack p99 past a bound, or other
+ *    stop_when bounds), optionally refines by bisection, and reports the
+ *    highest rate a step sustained (its confirmed rate, accepted and
+ *    confirmed close to offered over its steady window); a step with node
+ *    evidence (slow acks, sends not accepted) is never taken as
+ *    beacon-bound, and a step that lost a beacon is not counted;
  *  - p2p_limit: bisects operations per transaction for the largest
  *    transaction the network accepts, under the smaller of the P2P message
  *    limit and the chain's own maximum_transaction_size / block size

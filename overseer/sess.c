@@ -13,9 +13,31 @@
 #define SESS_HEARTBEAT_MS 1000
 #define SESS_LEASE_MS 5000
 #define SESS_LOST_AFTER_NS (3 * SESS_HEARTBEAT_MS * 1000000ull + 500000000ull)
+/* A beacon says hello every second until welcomed: hellos queued before the
+ * welcome arrived are not a reconnect. */
+#define SESS_REHELLO_NS 3000000000ull
+
+/* Undecodable messages: a flood from one peer must not flood events.log.
+ * Per peer (key and address), the first few of each window are logged, the
+ * rest counted and said in one line when the window ends; ERROR answers go
+ * at most once a second (PROTOCOL.md). */
+#define SESS_BAD_WINDOW_NS 10000000000ull
+#define SESS_BAD_LOGGED 5
+#define SESS_BAD_PEERS 32
+
+struct sess_bad {
+    char key[BUS_KEY_LEN + 1], addr[64];
+    uint64_t t0;               /* window start; 0: slot free */
+    unsigned logged;
+    uint64_t more;             /* not logged in this window */
+    uint64_t t_last;           /* the last one's arrival */
+    uint64_t last_answer;
+    char last[160];            /* the last unlogged message's error */
+};
 
 struct sess {
     struct bus *bus;
+    struct sess_bad bad[SESS_BAD_PEERS];
     char run_id[PROTO_STR];
     struct sess_callbacks cb;
     void *user;
@@ -24,6 +46,8 @@ struct sess {
     uint64_t next_hb;
     struct proto_msg *in, *out; /* large: kept allocated */
 };
+
+static void sess_bad_flush(struct sess *s, struct sess_bad *e);
 
 struct sess *sess_new(struct bus *bus, const char *run_id, const struct sess_callbacks *cb,
                       void *user)
@@ -49,6 +73,8 @@ void sess_free(struct sess *s)
 {
     if (s == NULL)
         return;
+    for (int i = 0; i < SESS_BAD_PEERS; i++)
+        sess_bad_flush(s, &s->bad[i]);
     for (size_t i = 0; i < s->n; i++)
         free(s->b[i]);
     free(s->b);
@@ -75,7 +101,7 @@ size_t sess_alive(const struct sess *s)
     return k;
 }
 
-int sess_send(struct sess *s, struct sess_beacon *b, const struct proto_msg *m)
+static int sess_send_to(struct sess *s, const struct bus_peer *to, const struct proto_msg *m)
 {
     uint8_t *buf;
     size_t len;
@@ -83,9 +109,14 @@ int sess_send(struct sess *s, struct sess_beacon *b, const struct proto_msg *m)
 
     if (proto_encode(m, &buf, &len, NULL) < 0)
         return -1;
-    rc = bus_send(s->bus, &b->peer, buf, len, NULL);
+    rc = bus_send(s->bus, to, buf, len, NULL);
     proto_buf_free(buf, len); /* a CONFIGURE carries account keys */
     return rc == 0 ? 0 : -1;
+}
+
+int sess_send(struct sess *s, struct sess_beacon *b, const struct proto_msg *m)
+{
+    return sess_send_to(s, &b->peer, m);
 }
 
 static void sess_event(struct sess *s, struct sess_beacon *b, const char *fmt, ...)
@@ -136,9 +167,52 @@ static void sess_hello(struct sess *s, const struct bus_peer *from, const struct
         snprintf(b->id, sizeof b->id, "%s", h->beacon_id);
         sess_event(s, b, "beacon %s joined from %s (%s, %u cores, version %s)", b->id,
                    from->addr[0] ? from->addr : "?", h->host, h->cores, h->version);
+    } else if (h->session != 0 && b->session != 0 && h->session != b->session && b->alive &&
+               now - b->last_rx_ns < SESS_LOST_AFTER_NS) {
+        /* Another process under an id whose process is still heard from (two
+         * beacons given the same --id): taking it would flip between the
+         * two. It is refused until the first one leaves or is lost; a
+         * restart after a crash is taken once the old one is lost. */
+        if (b->refused_session != h->session) {
+            b->refused_session = h->session;
+            sess_event(s, b, "beacon %s: another process (session %016llx, from %s) says hello "
+                       "under this id while the first is alive: refused until that one is gone",
+                       b->id, (unsigned long long)h->session, from->addr[0] ? from->addr : "?");
+        }
+        proto_init(s->out, PROTO_ERROR);
+        snprintf(s->out->u.error.text, sizeof s->out->u.error.text,
+                 "beacon id \"%s\" is in use by another live beacon; give each beacon its own "
+                 "--id", b->id);
+        sess_send_to(s, from, s->out);
+        proto_free(s->out);
+        return;
+    } else if (h->session != 0 && b->session != 0 && h->session != b->session) {
+        /* A new process under a known id: its STATS seq starts again at 1,
+         * so the old window would drop its reports as duplicates. What the
+         * old process had not delivered is gone with it. */
+        b->restarts++;
+        b->contig = 0;
+        memset(b->seen, 0, sizeof b->seen);
+        b->have_ready = false;
+        b->have_done = false;
+        b->state = SESS_IDLE;
+        sess_event(s, b, "beacon %s restarted (new session %016llx, was %016llx)%s: its reports "
+                   "are counted afresh; it is idle until the next phase", b->id,
+                   (unsigned long long)h->session, (unsigned long long)b->session,
+                   b->alive ? "" : " and is back");
     } else if (!b->alive) {
         sess_event(s, b, "beacon %s is back", b->id);
+    } else if (b->welcome_ns != 0 && now - b->welcome_ns > SESS_REHELLO_NS) {
+        /* The same process, alive to us, says hello again: it heard nothing
+         * from us for its lease, so it stopped what it was running (and a
+         * DONE it had then is gone). Counts as a loss for the phase. */
+        b->losses++;
+        sess_event(s, b, "beacon %s lost the overseer for longer than its lease and said hello "
+                   "again", b->id);
     }
+    b->welcome_ns = now;
+    if (h->session != 0)
+        b->session = h->session;
     b->peer = *from;
     snprintf(b->host, sizeof b->host, "%s", h->host);
     snprintf(b->version, sizeof b->version, "%s", h->version);
@@ -238,10 +312,90 @@ static void sess_handle(struct sess *s, const struct bus_peer *from, struct prot
         sess_event(s, b, "beacon %s left: %s", b->id, m->u.bye.text);
         b->alive = false;
         b->state = SESS_LOST;
+        b->losses++;
         break;
     default:
         sess_event(s, b, "beacon %s sent an unexpected %s", b->id, proto_type_name(m->type));
         break;
+    }
+}
+
+static void sess_bad_flush(struct sess *s, struct sess_bad *e)
+{
+    if (e->more > 0)
+        sess_event(s, NULL, "... %llu more bad messages from %s%s%s in %.0f s (the last: %s)",
+                   (unsigned long long)e->more, e->addr[0] ? e->addr : "?",
+                   e->key[0] ? " key " : "", e->key, (double)(e->t_last - e->t0) / 1e9 + 0.5,
+                   e->last);
+    e->more = 0;
+}
+
+/* The peer's slot, starting a window when the last one ended. */
+static struct sess_bad *sess_bad_slot(struct sess *s, const struct bus_peer *p, uint64_t now)
+{
+    struct sess_bad *e = NULL, *oldest = &s->bad[0];
+
+    for (int i = 0; i < SESS_BAD_PEERS && e == NULL; i++) {
+        struct sess_bad *c = &s->bad[i];
+        if (c->t0 != 0 && strcmp(c->key, p->key) == 0 && strcmp(c->addr, p->addr) == 0)
+            e = c;
+        else if (c->t0 < oldest->t0)
+            oldest = c;
+    }
+    if (e == NULL) {
+        e = oldest;
+        sess_bad_flush(s, e);
+        memset(e, 0, sizeof *e);
+        snprintf(e->key, sizeof e->key, "%s", p->key);
+        snprintf(e->addr, sizeof e->addr, "%s", p->addr);
+    }
+    if (e->t0 == 0 || now - e->t0 >= SESS_BAD_WINDOW_NS) {
+        sess_bad_flush(s, e);
+        e->t0 = now;
+        e->logged = 0;
+    }
+    return e;
+}
+
+/* Ends the windows that are over (their summary lines). */
+static void sess_bad_tick(struct sess *s, uint64_t now)
+{
+    for (int i = 0; i < SESS_BAD_PEERS; i++)
+        if (s->bad[i].t0 != 0 && s->bad[i].more > 0 && now - s->bad[i].t0 >= SESS_BAD_WINDOW_NS)
+            sess_bad_flush(s, &s->bad[i]);
+}
+
+static void sess_bad(struct sess *s, const struct bus_peer *from, int d, const char *text,
+                     uint64_t now)
+{
+    struct sess_beacon *b = sess_by_peer(s, from);
+    struct sess_bad *e = sess_bad_slot(s, from, now);
+
+    /* A hostile or broken peer: say why, never crash. */
+    if (e->logged < SESS_BAD_LOGGED) {
+        e->logged++;
+        sess_event(s, b, "bad message from %s (%s): %s%s", b ? b->id : "an unknown peer",
+                   from->addr[0] ? from->addr : "?", text,
+                   e->logged == SESS_BAD_LOGGED ? " (more from this peer are counted, not logged)"
+                                                : "");
+    } else {
+        e->more++;
+        e->t_last = now;
+        snprintf(e->last, sizeof e->last, "%.150s", text);
+    }
+    if ((d == -2 || b != NULL) && (e->last_answer == 0 || now - e->last_answer >= 1000000000u)) {
+        struct proto_msg *m = s->out;
+        uint8_t *eb;
+        size_t el;
+
+        e->last_answer = now;
+        proto_init(m, PROTO_ERROR);
+        snprintf(m->u.error.text, sizeof m->u.error.text, "%s", text);
+        if (proto_encode(m, &eb, &el, NULL) == 0) {
+            bus_send(s->bus, from, eb, el, NULL);
+            free(eb);
+        }
+        proto_free(m);
     }
 }
 
@@ -267,28 +421,13 @@ int sess_poll(struct sess *s, int timeout_ms, char *err)
         if (got == 1) {
             int d = proto_decode(s->in, buf, len, text);
             free(buf);
-            if (d == 0) {
+            if (d == 0)
                 sess_handle(s, &from, s->in, now);
-            } else {
-                struct sess_beacon *b = sess_by_peer(s, &from);
-                /* A hostile or broken peer: say why, never crash. */
-                sess_event(s, b, "bad message from %s (%s): %s", b ? b->id : "an unknown peer",
-                           from.addr[0] ? from.addr : "?", text);
-                if (d == -2 || b != NULL) {
-                    struct proto_msg *e = s->out;
-                    proto_init(e, PROTO_ERROR);
-                    snprintf(e->u.error.text, sizeof e->u.error.text, "%s", text);
-                    uint8_t *eb;
-                    size_t el;
-                    if (proto_encode(e, &eb, &el, NULL) == 0) {
-                        bus_send(s->bus, &from, eb, el, NULL);
-                        free(eb);
-                    }
-                    proto_free(e);
-                }
-            }
+            else
+                sess_bad(s, &from, d, text, now);
             proto_free(s->in);
         }
+        sess_bad_tick(s, now);
         while (bus_event(s->bus, text, sizeof text) == 1)
             sess_event(s, NULL, "%s", text);
         if (now >= s->next_hb) {
@@ -300,6 +439,7 @@ int sess_poll(struct sess *s, int timeout_ms, char *err)
                 if (now - b->last_rx_ns > SESS_LOST_AFTER_NS && b->last_rx_ns != 0) {
                     b->alive = false;
                     b->state = SESS_LOST;
+                    b->losses++;
                     sess_event(s, b, "beacon %s lost: no heartbeat for %.1f s", b->id,
                                (double)(now - b->last_rx_ns) / 1e9);
                     continue;

@@ -2,7 +2,10 @@
  * and Curve key), heartbeats both ways with round-trip times, lost
  * detection (3 missed heartbeats), and STATS intake with duplicate drop and
  * cumulative acknowledgement, so that a resend after a reconnect never
- * counts twice and never leaves a gap. */
+ * counts twice and never leaves a gap. A beacon is known by its id and key;
+ * a HELLO with a new session under them is a restarted process: its
+ * sequence window starts again (its seq restarts at 1) and the restart is
+ * logged. */
 #ifndef BSS_SESS_H
 #define BSS_SESS_H
 
@@ -36,6 +39,11 @@ struct sess_beacon {
     struct proto_done done;    /* last DONE */
     bool have_done;
     uint32_t phase;            /* phase of the last READY/DONE/STATS */
+    uint64_t session;          /* the beacon process's hello.session (0: a 1.1 beacon) */
+    unsigned restarts;         /* times a new session came with this id and key */
+    unsigned losses;           /* times it was marked lost (or said bye) */
+    uint64_t refused_session;  /* the last second process refused under this id */
+    uint64_t welcome_ns;       /* when the last hello was welcomed */
 };
 
 struct sess_callbacks {

@@ -203,7 +203,7 @@ const struct proto_fieldset proto_fs_gauges12 = FS(gauges12_f);
 const struct proto_fieldset proto_fs_node12 = FS(node12_f);
 
 const struct proto_typedesc proto_types[PROTO_ERROR + 1] = {
-    [PROTO_HELLO] = {"hello", FS(hello_f), 0, sizeof(struct proto_hello)},
+    [PROTO_HELLO] = {"hello", FS(hello_f), 1, sizeof(struct proto_hello)},
     [PROTO_WELCOME] = {"welcome", FS(welcome_f), 0, sizeof(struct proto_welcome)},
     [PROTO_CONFIGURE] = {"configure", FS(configure_f), 4, sizeof(struct proto_configure)},
     [PROTO_PREPARE] = {"prepare", FS(prepare_f), 0, sizeof(struct proto_prepare)},
@@ -562,6 +562,11 @@ int proto_encode(const struct proto_msg *m, uint8_t **out, size_t *len, char *er
         break;
     case PROTO_DONE:
         enc_interval(&e, "total", &m->u.done.total, pairs);
+        break;
+    case PROTO_HELLO:
+        /* "session" (minor version 2): a 1.1 decoder ignores it. */
+        enc_key(&e, "session");
+        msgpack_pack_uint64(&e.pk, m->u.hello.session);
         break;
     case PROTO_EVENT:
         enc_key(&e, "level");

@@ -20,7 +20,7 @@
 #define PROTO_MAJOR 1
 #define PROTO_MINOR 2 /* 1.1: per-node breakdown in intervals; 1.2: the ledger's
                        * held / held_dropped / pending terms, reply and stale
-                       * counts, 128-bit ack sums */
+                       * counts, 128-bit ack sums, hello.session */
 
 #define PROTO_STR 128        /* bounded strings (ids, hosts, versions, reasons) */
 #define PROTO_TEXT 1024      /* event texts */
@@ -56,6 +56,8 @@ struct proto_hello {
     char host[PROTO_STR];
     uint32_t cores;
     uint64_t acked_seq;          /* last STATS seq the overseer acknowledged (0: none) */
+    uint64_t session;            /* random, fixed for the beacon process's life (1.2, optional:
+                                  * 0 when the peer sent none) */
 };
 
 struct proto_welcome {

@@ -585,6 +585,12 @@ static int dec_msg(struct proto_msg *m, const msgpack_object *root, char *err)
         return dec_interval(map, "stats", "s", &m->u.stats.s, err);
     case PROTO_DONE:
         return dec_interval(map, "done", "total", &m->u.done.total, err);
+    case PROTO_HELLO:
+        /* Optional (since 1.2): a 1.1 beacon's hello has no session. */
+        if (dec_find(map, "hello", "session", false, &v, err) < 0)
+            return -1;
+        return v == NULL ? 0 : dec_uint(v, UINT64_MAX, &m->u.hello.session, "hello", "session",
+                                        -1, err);
     case PROTO_EVENT:
         if (dec_enum(map, "event", "level", proto_level_names, 3, &level, err) < 0)
             return -1;

@@ -89,6 +89,7 @@ void pt_fill_msg(struct proto_msg *m, enum proto_type t, const char *keys)
         snprintf(m->u.hello.host, PROTO_STR, "host-a.example.org");
         m->u.hello.cores = 64;
         m->u.hello.acked_seq = 4294967296ull + 5;
+        m->u.hello.session = 0x8000000000000001ull;
         break;
     case PROTO_WELCOME:
         snprintf(m->u.welcome.run_id, PROTO_STR, "20240101-120000-7f3a");

@@ -70,6 +70,10 @@ static void test_every_field(void **state)
                 if (rc != 0)
                     fail_msg("%s without %s (a 1.1 peer): rc %d, \"%s\"", proto_type_name(t),
                              k->path, rc, err);
+            } else if (t == PROTO_HELLO && strcmp(k->path, "session") == 0) {
+                /* Optional (a 1.1 beacon has no session). */
+                assert_int_equal(rc, 0);
+                assert_int_equal(b->u.hello.session, 0);
             } else if (strcmp(k->path, "s.nodes") == 0 || strcmp(k->path, "total.nodes") == 0) {
                 /* Optional (a 1.0 beacon has no per-node breakdown). */
                 assert_int_equal(rc, 0);
@@ -112,11 +116,11 @@ static void test_every_field(void **state)
         }
         proto_buf_free(buf, len);
     }
-    /* Every key of PROTOCOL.md: hello 7 (with v and t), welcome 6,
+    /* Every key of PROTOCOL.md: hello 8 (with v and t), welcome 6,
      * configure 30, prepare 4, ready 15, start 4, stop 4, stats 99 (80 and
      * "nodes" with 2 nodes of 9 keys; 1.2 added 8 + 2 x 1), stats_ack 3,
      * event 5, done 102, heartbeat 7, bye 3, error 3. */
-    assert_int_equal(checked, 292);
+    assert_int_equal(checked, 293);
     pt_msg_del(a);
     pt_msg_del(b);
 }

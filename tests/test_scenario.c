@@ -374,8 +374,11 @@ static void test_edge_file(void **state)
     assert_int_equal(p->find_limit.refine, 0);
     assert_int_equal(p->duration_ns, 24 * SEC);
     assert_true(p->find_limit.check_confirmed && p->find_limit.confirmed_below == 0.9);
-    assert_false(p->find_limit.check_inclusion || p->find_limit.check_ack ||
-                 p->find_limit.check_failures);
+    /* issue 11: what the node accepts and how long it takes to answer are
+     * always stop rules (a node at its limit slows its acks, rejects nothing) */
+    assert_true(p->find_limit.check_accepted && p->find_limit.accepted_below == 0.9);
+    assert_true(p->find_limit.check_ack && p->find_limit.ack_p99_above_ns == 2 * SEC);
+    assert_false(p->find_limit.check_inclusion || p->find_limit.check_failures);
     assert_int_equal(p->beacons, 0);
 
     p = &s.phases[4]; /* p2p_limit with every default, no hold */

@@ -39,6 +39,19 @@ static void test_inline_errors(void **state)
         {"nodes: [ws://h:1]\nphases: [{duration: 1, rate: 1}]\n",
          "t.yaml:1:1: (top level): missing name"},
         {"name: \"\"\n", "t.yaml:1:7: name: cannot be empty"},
+        /* issue 13: text that is not UTF-8, junk, and deep flow nesting are
+         * refused precisely, before the YAML parser spends on them */
+        {"name: \"ab\xff\xfe\"\n", "t.yaml:1:10: not UTF-8 text (byte 0xff); a scenario is a "
+                                   "UTF-8 YAML file"},
+        {"name: \xed\xa0\x80\n", "t.yaml:1:7: not UTF-8 text (byte 0xed); a scenario is a "
+                               "UTF-8 YAML file"},
+        {"name: t\nnodes: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+         "t.yaml:2:40: nesting deeper than 32 levels"},
+        {"name: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\" # {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\n",
+         "t.yaml:1:1: (top level): give nodes (ws:// URLs of the network), or a local section "
+         "for --local runs, or both"},
+        {"# only a comment\n\n", "t.yaml: empty scenario"},
+        {"...\n", "t.yaml: no YAML content in a file that is not blank (is it a YAML file?)"},
         {"name: [a]\n", "t.yaml:1:7: name: expected a string, got a list"},
         {"name: \"a\\tb\"\n", "t.yaml:1:7: name: control character at offset 1"},
         {"name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
@@ -185,7 +198,8 @@ static void test_inline_errors(void **state)
          "t.yaml:3:84: phases[0].find_limit.settle_seconds: must be shorter than step_seconds"},
         {HEAD "phases: [{find_limit: {start: 1, step: 1, max: 2, step_seconds: 4, stop_when: {}}}]\n",
          "t.yaml:3:79: phases[0].find_limit.stop_when: give at least one condition "
-         "(confirmed_below, inclusion_p99_above_s, ack_p99_above_s or failures_above)"},
+         "(accepted_below, confirmed_below, inclusion_p99_above_s, ack_p99_above_s or "
+         "failures_above)"},
         {HEAD "phases: [{find_limit: {start: 1, step: 1, max: 2, step_seconds: 4, stop_when: "
               "{confirmed_below: 0}}}]\n",
          "t.yaml:3:97: phases[0].find_limit.stop_when.confirmed_below: 0 never triggers; give a "
