@@ -48,9 +48,11 @@ assert "pre-signed transactions of the old chain discarded" in log, log[-1500:]
 # is at most a block interval of the rate (0.5 s x 200).
 assert applied2 > 1000 and tot["confirmed"] >= applied2, (tot, applied2)
 assert tot["accepted"] - tot["confirmed"] <= 100, tot
-# The old chain's pool is not sent to fail: at most ~2 s of the rate is
-# rejected (what was signed or in flight around the restart).
-assert tot["rejected_total"] <= 400, tot
+# The old chain's pool is not sent to fail: at most ~3 s of the rate is
+# rejected (what was signed or in flight around the restart, until the
+# tracker's next look at the new chain - once a second - brings its TaPoS;
+# 2.4 s was seen on a host at load 30). The old code rejected ~10 s of it.
+assert tot["rejected_total"] <= 600, tot
 PY
 then ok "a devnode restarted mid-run: restart reported, old pool discarded, the new chain's blocks counted"
 else cat "$tmp/r.log" >>"$tmp/check"; notok "a devnode restarted mid-run" "$tmp/check"; fi
