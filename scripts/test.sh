@@ -4,10 +4,14 @@
 #   build/ci    gcc, -Werror            suites: unit, integration, slow
 #   build/asan  clang, -Werror, AddressSanitizer + UBSan (+ libFuzzer targets)
 #                                       suites: unit, integration, fuzz
-# and ends with the line "N passed, N failed" (every TAP case counts). The
-# slow suite (Docker image, network namespaces, every shipped scenario)
-# runs once; its container and namespace tests skip, saying why, when not
-# root.
+# and ends with the line "N passed, N failed, N skipped" (every TAP case
+# counts; a skipped case is never counted as passed, and every skip is
+# listed with its reason). The slow suite (Docker image, network namespaces,
+# every shipped scenario) runs once; its container and namespace tests skip,
+# saying why, when not root or when the kernel forbids them ("cannot run
+# here: ..."). Under CI=true (.ci/run) any other skip of the slow suite on a
+# machine where it can run (root, apt-get present) is a failure: see
+# scripts/tally.py.
 # Usage: scripts/test.sh [--quick]   (--quick: only the gcc build, no slow suite)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +22,7 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 passed=0
 failed=0
+skipped=0
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # setup DIR ARGS...: configure once, reconfigure after that.
@@ -31,12 +36,14 @@ setup() {
   fi || { cat "$dir.setup.log"; return 1; }
 }
 
-# tally DIR: adds the results of the last `meson test` in DIR.
+# tally DIR: adds the results of the last `meson test` in DIR (and names
+# every skipped case with its reason).
 tally() {
-  local counts
-  counts=$(python3 scripts/tally.py "$1/meson-logs/testlog.json") || counts="0 1"
-  passed=$((passed + ${counts% *}))
-  failed=$((failed + ${counts#* }))
+  local p f s
+  read -r p f s < <(python3 scripts/tally.py --names "$1/meson-logs/testlog.json" || echo "0 1 0")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-1}))
+  skipped=$((skipped + ${s:-0}))
 }
 
 # run NAME SUITES... -- SETUP-ARGS...
@@ -72,5 +79,5 @@ if [ $quick -eq 0 ]; then
     -Dc_args=-fno-sanitize-recover=all -Dfuzz=enabled
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
