@@ -12,6 +12,8 @@ set -u
 BEACON=$1 DEVNODE=$2 SRC=$3 SECS=${4:-5}
 KEYS=$SRC/devnode/test-accounts.keys
 tmp=$(mktemp -d)
+# Key files must be private (beacon refuses others-readable ones): a 0600 copy.
+install -m 600 "$KEYS" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 dn_pid=""
 trap '[ -n "$dn_pid" ] && kill $dn_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 

@@ -47,7 +47,11 @@ mainticks() { sed 's/^.*) //' "/proc/$1/task/$1/stat" 2>/dev/null | awk '{print 
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 child() { # PID of the one child of $1 (the program under `timeout`)
   local c=""
-  for _ in $(seq 100); do c=$(pgrep -P "$1" | head -n 1); [ -n "$c" ] && break; sleep 0.05; done
+  # Read from /proc by tests/procs.py: only a descendant of the pid we started.
+  for _ in $(seq 100); do
+    c=$(python3 "$(dirname "$0")/procs.py" "$1" | head -n 1)
+    [ -n "$c" ] && break; sleep 0.05
+  done
   echo "$c"
 }
 

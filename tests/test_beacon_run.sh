@@ -5,6 +5,9 @@ set -u
 BEACON=$1 DEVNODE=$2 SRC=$3
 KEYS=$SRC/devnode/test-accounts.keys
 tmp=$(mktemp -d)
+# Key files must be private (beacon refuses others-readable ones): files made here are 0600.
+umask 077
+install -m 600 "$KEYS" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
