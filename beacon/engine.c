@@ -312,7 +312,10 @@ int engine_prepare(struct engine *e, uint64_t items, unsigned timeout_ms, char *
 
 void engine_stop(struct engine *e)
 {
-    e->stop = e->stop < 2 ? e->stop + 1 : 2;
+    int s = atomic_load(&e->stop);
+
+    while (s < 2 && !atomic_compare_exchange_weak(&e->stop, &s, s + 1))
+        ;
     wsc_wake(e->w);
 }
 
