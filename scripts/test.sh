@@ -46,11 +46,15 @@ tally() {
   skipped=$((skipped + ${s:-0}))
 }
 
-# run NAME SUITES... -- SETUP-ARGS...
+# run NAME SUITES... [test:NAME...] -- SETUP-ARGS...: with test:NAME
+# arguments, runs every test of the SUITES plus those named ones.
 run() {
   local name=$1; shift
-  local suites=()
-  while [ "$1" != "--" ]; do suites+=(--suite "$1"); shift; done
+  local suites=() names=() sel=() s t
+  while [ "$1" != "--" ]; do
+    case $1 in test:*) names+=("${1#test:}") ;; *) suites+=("$1") ;; esac
+    shift
+  done
   shift
   local dir=build/$name
   echo "== $name: configure and build"
@@ -60,8 +64,17 @@ run() {
     failed=$((failed + 1))
     return
   fi
+  if [ ${#names[@]} -gt 0 ]; then
+    for s in "${suites[@]}"; do
+      while read -r t; do sel+=("$t"); done < <(meson test -C "$dir" --list --suite "$s" 2>/dev/null |
+                                                sed -n 's/^.* \/ //p')
+    done
+    sel+=("${names[@]}")
+  else
+    for s in "${suites[@]}"; do sel+=(--suite "$s"); done
+  fi
   echo "== $name: test"
-  meson test -C "$dir" "${suites[@]}" --print-errorlogs --num-processes "$jobs" \
+  meson test -C "$dir" "${sel[@]}" --print-errorlogs --num-processes "$jobs" \
     | grep -vE '^ *[0-9]+/[0-9]+ .* OK ' || true
   tally "$dir"
 }

@@ -77,11 +77,13 @@ show = [(r['phase'], r['verdict'], r['reason']) for r in rows]
 "
   case $name in
   real-user)
-    py "real-user: 10..150 tx/s on 3 devnodes of 1000 tx/s: every phase ok, everything confirmed" "$pre
+    # (A phase's window counts what was confirmed in it: on a ramp the last
+    # block's worth is confirmed after it, hence 85 %, not 100 %.)
+    py "real-user: 10..150 tx/s on 3 devnodes of 1000 tx/s: every phase ok, confirmed keeps up" "$pre
 assert len(rows) == 4, show
 assert all(r['verdict'] == 'ok' for r in rows), show
 for r in rows:
-    assert float(r['confirmed_tx']) >= 0.95 * float(r['offered_tx']), (r['phase'], r['offered_tx'], r['confirmed_tx'])" \
+    assert float(r['confirmed_tx']) >= 0.85 * float(r['offered_tx']), (r['phase'], r['offered_tx'], r['confirmed_tx'])" \
       "$tmp/$name.log" ;;
   max-throughput)
     # Unlimited rate against devnodes of 2000 tx/s: the network is the limit.
