@@ -99,9 +99,9 @@ fi
 # signing and tracking threads against a devnode; presign_cli: signing
 # threads). Not the rest of the integration suite: TSan slows the beacon
 # several times, so beacon_run's 2000 tx/s runs become beacon-bound and the
-# overseer and report runs take minutes. About 3 minutes on 2 cores
-# (build ~100 s, tests ~80 s). libzmq's own threads are suppressed
-# (scripts/tsan.supp).
+# overseer and report runs take minutes. Measured on 2 cores shared with
+# other builds: a fresh build 66 s, the tests 61 s. libzmq's own threads are
+# suppressed (scripts/tsan.supp).
 if [ $quick -eq 0 ]; then
   export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp}
   CC=clang run tsan unit test:test_threads test:presign_cli -- -Dwerror=true \
