@@ -2,8 +2,8 @@
  * `beacon keygen PATH`. Every option has an environment variable so that a
  * container can be configured without a command line. */
 #include <getopt.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
