@@ -50,10 +50,11 @@ keys = ['offered', 'sent', 'sent_ops', 'accepted', 'accepted_ops', 'confirmed', 
         'timeouts', 'conn_errors', 'dropped', 'lost', 'rejected_total', 'pool_empty']
 tot = {k: sum(r[k] for r in rows) for k in keys}
 rej = {k: sum(r['rejected'][k] for r in rows) for k in rows[0]['rejected']} if rows else {}
-def late_p99_ms():
-    # The run's lateness p99 (actual send - due) from the summary line "lateness  p50 .. p99 1.74ms ..."
+def late_ms(p):
+    # A percentile of the run's lateness (actual send - due) from the summary
+    # line "lateness   p50 38.7µs  p90 379µs  p99 1.74ms ..."
     import re
-    m = re.search(r"lateness\s.*?p99 ([\d.]+)(ns|µs|ms|s)\b", log)
+    m = re.search(r"lateness\s.*?" + p + r" ([\d.]+)(ns|µs|ms|s)\b", log)
     assert m, log[-800:]
     return float(m.group(1)) * {"ns": 1e-6, "µs": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
 $code
@@ -65,20 +66,20 @@ echo "1..11"
 start_devnode main --listen 127.0.0.1:0 --block-interval 0.5
 
 beacon r100 --node "$URL_main" --rate 100 --duration 10
-check r100 "100 tx/s for 10 s: offered within 2 %, everything sent, accepted and confirmed; verdict ok, lateness p99 < 100 ms" '
+check r100 "100 tx/s for 10 s: offered within 2 %, everything sent, accepted and confirmed; verdict ok, lateness median < 5 ms" '
 assert RC == 0, log
 assert abs(tot["offered"] - 1000) <= 20, tot
 assert tot["sent"] == tot["offered"] == tot["accepted"] == tot["confirmed"], tot
 assert tot["rejected_total"] == 0 and tot["timeouts"] == 0 and tot["lost"] == 0, (tot, rej)
-# The verdict of a run that kept up, and sends on time: a bound for bugs (a
-# batch sent once per tick is 10..1000 ms late), far above the benchmark target
-# (p99 < 2 ms, tests/bench_beacon.sh) so a loaded machine or ASan does not trip it.
+# The verdict of a run that kept up, and sends on time. The median: a sender
+# that batches (once per tick or per second) is late by half its period on
+# every send, while a starved machine (ASan, other builds) only spikes the
+# tail; the tail target (p99 < 2 ms) is the benchmark'"'"'s (tests/bench_beacon.sh).
 assert "verdict: ok" in log, log[-800:]
-assert late_p99_ms() < 100, late_p99_ms()
-assert max(r["lateness_ms"]["p99"] for r in rows) < 250, [r["lateness_ms"]["p99"] for r in rows]'
+assert late_ms("p50") < 5, (late_ms("p50"), late_ms("p99"))'
 
 beacon r2000 --node "$URL_main" --rate 2000 --duration 10 --connections-per-node 2
-check r2000 "2000 tx/s for 10 s over 2 connections: offered within 2 %, all accepted and confirmed; verdict ok, lateness p99 < 100 ms" '
+check r2000 "2000 tx/s for 10 s over 2 connections: offered within 2 %, all accepted and confirmed; verdict ok, lateness median < 5 ms" '
 assert RC == 0, log
 assert abs(tot["offered"] - 20000) <= 400, tot
 assert tot["sent"] == tot["offered"] == tot["accepted"] == tot["confirmed"], tot
@@ -86,7 +87,7 @@ assert tot["rejected_total"] == 0 and tot["lost"] == 0 and tot["dropped"] == 0, 
 steady = [r for r in rows if 2 <= r["t"] <= 9]
 assert all(abs(r["offered"] - 2000) <= 40 for r in steady), [r["offered"] for r in steady]
 assert "verdict: ok" in log, log[-800:]
-assert late_p99_ms() < 100, late_p99_ms()'
+assert late_ms("p50") < 5, (late_ms("p50"), late_ms("p99"))'
 
 beacon unl --node "$URL_main" --rate unlimited --duration 3 --window 64
 check unl "unlimited for 3 s: the window of 64 is kept full (Little: rate >= half of 64 / ack mean), all confirmed" '
