@@ -3,6 +3,7 @@
  * container can be configured without a command line. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "bus.h"
 #include "cmds.h"
 #include "err.h"
+#include "keyfile.h"
 #include "opts.h"
 
 static void agent_on_signal(int sig)
@@ -24,6 +26,7 @@ static void agent_usage(FILE *f)
     fputs(
         "usage: beacon --overseer tcp://HOST:7100 --overseer-key overseer.pub --key beacon.key\n"
         "              [--accounts FILE] [--id NAME] [--threads T] [--insecure]\n"
+        "              [--allow-readable-keys]\n"
         "\n"
         "Runs as a daemon driven by an overseer: dials out (no port is opened here), says\n"
         "who it is, and runs each phase the overseer configures, reporting every second.\n"
@@ -34,8 +37,11 @@ static void agent_usage(FILE *f)
         "  --overseer-key FILE    the overseer's public key (.pub)  (env BEACON_OVERSEER_KEY)\n"
         "  --key FILE             this beacon's keypair (.key, from `beacon keygen`)\n"
         "                                                           (env BEACON_KEY)\n"
-        "  --accounts FILE        local account keys, used when the overseer sends none\n"
+        "  --accounts FILE        local account keys, used when the overseer sends none;\n"
+        "                         refused when other users can read it (chmod 600)\n"
         "                                                           (env BEACON_ACCOUNTS)\n"
+        "  --allow-readable-keys  load --accounts even when other users can read it\n"
+        "                                             (env BEACON_ALLOW_READABLE_KEYS=1)\n"
         "  --id NAME              beacon id (default HOST/PID)      (env BEACON_ID)\n"
         "  --threads T            signer threads (default cores - 1)\n"
         "  --insecure             plain TCP without CurveZMQ, loopback only (env BEACON_INSECURE=1)\n"
@@ -54,13 +60,15 @@ static const char *agent_env(const char *name, const char *value)
 
 int cmd_agent(int argc, char **argv)
 {
-    enum { O_OVERSEER = 256, O_OKEY, O_KEY, O_ACCOUNTS, O_ID, O_THREADS, O_INSECURE };
+    enum { O_OVERSEER = 256, O_OKEY, O_KEY, O_ACCOUNTS, O_ID, O_THREADS, O_INSECURE, O_READABLE };
     static const struct option longopts[] = {
         {"overseer", 1, 0, O_OVERSEER}, {"overseer-key", 1, 0, O_OKEY}, {"key", 1, 0, O_KEY},
         {"accounts", 1, 0, O_ACCOUNTS}, {"id", 1, 0, O_ID}, {"threads", 1, 0, O_THREADS},
-        {"insecure", 0, 0, O_INSECURE}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"insecure", 0, 0, O_INSECURE}, {"allow-readable-keys", 0, 0, O_READABLE},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct agent_config cfg = {0};
-    const char *okey_file = NULL, *key_file = NULL, *ins;
+    const char *okey_file = NULL, *key_file = NULL, *ins, *readable;
+    bool allow_readable = false;
     char okey[BUS_KEY_LEN + 1], pub[BUS_KEY_LEN + 1], sec[BUS_KEY_LEN + 1], err[ERR_LEN];
     uint64_t v;
     int c, rc;
@@ -87,6 +95,7 @@ int cmd_agent(int argc, char **argv)
             cfg.threads = (unsigned)v;
             break;
         case O_INSECURE: cfg.insecure = true; break;
+        case O_READABLE: allow_readable = true; break;
         case 'h': agent_usage(stdout); return 0;
         default: agent_usage(stderr); return 2;
         }
@@ -99,6 +108,9 @@ int cmd_agent(int argc, char **argv)
     ins = getenv("BEACON_INSECURE");
     if (ins != NULL && strcmp(ins, "1") == 0)
         cfg.insecure = true;
+    readable = getenv("BEACON_ALLOW_READABLE_KEYS");
+    if (readable != NULL && strcmp(readable, "1") == 0)
+        allow_readable = true;
     if (cfg.endpoint == NULL) {
         fprintf(stderr, "beacon: --overseer (or BEACON_OVERSEER) is required\n");
         return 2;
@@ -116,6 +128,13 @@ int cmd_agent(int argc, char **argv)
         cfg.overseer_key = okey;
         cfg.public_key = pub;
         cfg.secret_key = sec;
+    }
+    /* Checked once here, so that a daemon with a readable key file refuses to
+     * start rather than failing at its first phase. */
+    if (cfg.accounts_file != NULL && !allow_readable &&
+        keyfile_check_private(cfg.accounts_file, err) < 0) {
+        fprintf(stderr, "beacon: %s\n", err);
+        return 1;
     }
     signal(SIGINT, agent_on_signal);
     signal(SIGTERM, agent_on_signal);

@@ -72,6 +72,8 @@ static void presign_usage(FILE *f)
         "  --receive A[:1.3.N]     minimum to receive (default 1:1.3.1)\n"
         "  --order-expiration TIME limit order expiration (default: none, 2106-02-07T06:28:15)\n"
         "  --quiet                 no progress or summary on stderr\n"
+        "  --allow-readable-keys   load --keys even when other users can read it (refused\n"
+        "                          otherwise: chmod 600)\n"
         "  -h, --help              this text\n"
         "Fees are not checked offline; on a live chain ask the node (get_required_fees).\n",
         f);
@@ -117,6 +119,7 @@ struct presign_opts {
     unsigned threads;
     uint64_t count, start;
     int quiet;
+    int allow_readable; /* --allow-readable-keys */
 };
 
 /* Parses options into o and job->gen. Returns 0, or 2 after printing. */
@@ -124,7 +127,7 @@ static int presign_parse(int argc, char **argv, struct presign_opts *o, struct p
 {
     enum { O_CHAIN = 256, O_REF, O_EXP, O_KEYS, O_FROM, O_TO, O_SIGNER, O_MIX, O_OPS, O_COUNT,
            O_START, O_SEED, O_THREADS, O_OUT, O_TFEE, O_AMOUNT, O_OFEE, O_SELL, O_RECV, O_OEXP,
-           O_QUIET };
+           O_QUIET, O_READABLE };
     static const struct option longopts[] = {
         {"chain-id", 1, 0, O_CHAIN}, {"ref-block-id", 1, 0, O_REF}, {"expiration", 1, 0, O_EXP},
         {"keys", 1, 0, O_KEYS}, {"from", 1, 0, O_FROM}, {"to", 1, 0, O_TO},
@@ -133,7 +136,7 @@ static int presign_parse(int argc, char **argv, struct presign_opts *o, struct p
         {"threads", 1, 0, O_THREADS}, {"out", 1, 0, O_OUT}, {"transfer-fee", 1, 0, O_TFEE},
         {"amount", 1, 0, O_AMOUNT}, {"order-fee", 1, 0, O_OFEE}, {"sell", 1, 0, O_SELL},
         {"receive", 1, 0, O_RECV}, {"order-expiration", 1, 0, O_OEXP}, {"quiet", 0, 0, O_QUIET},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"allow-readable-keys", 0, 0, O_READABLE}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct txgen_config *g = &job->gen;
     char err[ERR_LEN];
     uint64_t v;
@@ -156,6 +159,7 @@ static int presign_parse(int argc, char **argv, struct presign_opts *o, struct p
         case O_SIGNER: o->signer = optarg; break;
         case O_OUT: o->out = optarg; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_READABLE: o->allow_readable = 1; break;
         case O_MIX:
             rc = opts_mix("--mix", optarg, &g->weight_transfer, &g->weight_limit_order, err);
             break;
@@ -279,7 +283,8 @@ int cmd_presign(int argc, char **argv)
         fprintf(stderr, "beacon presign: %s\n", err);
         goto cleanup;
     }
-    if (keyfile_load(&kf, job.sctx, o.keys, err) < 0) {
+    if ((!o.allow_readable && keyfile_check_private(o.keys, err) < 0) ||
+        keyfile_load(&kf, job.sctx, o.keys, err) < 0) {
         fprintf(stderr, "beacon presign: %s\n", err);
         goto cleanup;
     }

@@ -29,6 +29,7 @@ static void run_on_signal(int sig)
 struct run_out {
     FILE *json;
     int quiet;
+    int allow_readable; /* --allow-readable-keys */
     uint64_t t0;
     struct sbuf line;
     const char *const *nodes; /* the URLs, for the per-node summary */
@@ -106,7 +107,9 @@ static void run_usage(FILE *f)
         "\n"
         "nodes and accounts:\n"
         "  --node URL                 a node's websocket API (repeat for several nodes)\n"
-        "  --accounts FILE            key file, lines \"ACCOUNT WIF\"; accounts pay each other in turn\n"
+        "  --accounts FILE            key file, lines \"ACCOUNT WIF\"; accounts pay each other in turn;\n"
+        "                             refused when other users can read it (chmod 600)\n"
+        "  --allow-readable-keys      load --accounts even when other users can read it\n"
         "  --connections-per-node K   connections to each node (default 1)\n"
         "  --spread MODE              round-robin (default), single (first node only), or\n"
         "                             weights:W1,W2,... (one weight per --node)\n"
@@ -180,12 +183,12 @@ struct run_rate {
 };
 
 static int run_parse(int argc, char **argv, struct engine_config *cfg, const char **keys,
-                     const char **json, int *quiet, char *err)
+                     const char **json, int *quiet, int *allow_readable, char *err)
 {
     enum { O_NODE = 256, O_ACCOUNTS, O_CONNS, O_SPREAD, O_INSECURE, O_CA, O_RATE, O_DURATION,
            O_RAMP, O_STEPS, O_WINDOW, O_DROP, O_LATE, O_ACK, O_DRAIN, O_MIX, O_OPS, O_AMOUNT,
            O_SELL, O_RECV, O_SEED, O_THREADS, O_AHEAD, O_EXPIRE, O_JSON, O_QUIET, O_FOLLOW,
-           O_NOHINTS, O_TICK };
+           O_NOHINTS, O_TICK, O_READABLE };
     static const struct option longopts[] = {
         {"node", 1, 0, O_NODE}, {"accounts", 1, 0, O_ACCOUNTS},
         {"connections-per-node", 1, 0, O_CONNS}, {"spread", 1, 0, O_SPREAD},
@@ -198,6 +201,7 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
         {"presign-ahead", 1, 0, O_AHEAD}, {"expire", 1, 0, O_EXPIRE},
         {"stats-json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"follow", 1, 0, O_FOLLOW},
         {"no-sched-hints", 0, 0, O_NOHINTS}, {"send-tick-us", 1, 0, O_TICK},
+        {"allow-readable-keys", 0, 0, O_READABLE},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     struct run_rate rates[RATECTL_MAX_SEGS];
@@ -301,6 +305,7 @@ static int run_parse(int argc, char **argv, struct engine_config *cfg, const cha
             break;
         case O_JSON: *json = optarg; break;
         case O_QUIET: *quiet = 1; break;
+        case O_READABLE: *allow_readable = 1; break;
         case 'h': run_usage(stdout); return 1;
         default: return err_set(err, "try --help");
         }
@@ -342,7 +347,7 @@ int cmd_run(int argc, char **argv)
     int rc = 1, prc;
 
     engine_defaults(&cfg);
-    prc = run_parse(argc, argv, &cfg, &keys, &json, &out.quiet, err);
+    prc = run_parse(argc, argv, &cfg, &keys, &json, &out.quiet, &out.allow_readable, err);
     if (prc == 1)
         return 0;
     if (prc < 0) {
@@ -351,7 +356,8 @@ int cmd_run(int argc, char **argv)
     }
     sbuf_init(&out.line);
     sctx = sign_ctx_new(err);
-    if (sctx == NULL || keyfile_load(&kf, sctx, keys, err) < 0) {
+    if (sctx == NULL || (!out.allow_readable && keyfile_check_private(keys, err) < 0) ||
+        keyfile_load(&kf, sctx, keys, err) < 0) {
         fprintf(stderr, "beacon run: %s\n", err);
         goto cleanup;
     }

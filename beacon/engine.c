@@ -188,7 +188,11 @@ static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *
 
 static int engine_connect(struct engine *e, char *err)
 {
-    struct wsc_config wcfg = {.tls_insecure = e->cfg.tls_insecure, .ca_file = e->cfg.ca_file};
+    /* Sending connections get acks and errors: 256 KiB, or 4x the largest
+     * transaction sent (fc's error stack can echo it), bounds what a
+     * hostile node makes this thread buffer and parse. */
+    struct wsc_config wcfg = {.tls_insecure = e->cfg.tls_insecure, .ca_file = e->cfg.ca_file,
+                              .max_rx = 256u << 10, .max_rx_per_sent = 4};
 
     e->w = wsc_new(&wcfg, &send_callbacks, e, err);
     if (e->w == NULL)
@@ -328,7 +332,10 @@ int engine_prepare(struct engine *e, uint64_t items, unsigned timeout_ms, char *
 
 void engine_stop(struct engine *e)
 {
-    e->stop = e->stop < 2 ? e->stop + 1 : 2;
+    int s = atomic_load(&e->stop);
+
+    while (s < 2 && !atomic_compare_exchange_weak(&e->stop, &s, s + 1))
+        ;
     wsc_wake(e->w);
 }
 

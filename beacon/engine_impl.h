@@ -84,7 +84,10 @@ struct engine {
     struct ratectl_counters reported; /* cumulative ratectl counts already in intervals */
     struct procstat_snap ps_prev;
     uint64_t next_second;
-    volatile sig_atomic_t stop; /* 1: end the schedule and drain; 2: stop draining */
+    /* 1: end the schedule and drain; 2: stop draining. Atomic, not a volatile
+     * sig_atomic_t: engine_stop comes from signal handlers and from other
+     * threads (the daemon's agent); lock-free atomics serve both. */
+    atomic_int stop;
 };
 
 /* engine_pool.c */

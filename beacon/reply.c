@@ -2,6 +2,7 @@
 #include "reply.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -74,24 +75,89 @@ bool reply_parse_fast(struct reply *r, const char *msg, size_t len)
 
 /* ---- full parser ---- */
 
-/* Copies a JSON string into dst (cap bytes with the NUL), cutting at a
- * UTF-8 character boundary so a truncated message stays valid text. */
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is
+ * not one (overlong, surrogate, above U+10FFFF, cut short); *cp gets the
+ * code point. */
+static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    uint32_t c;
+
+    if (len == 0 || len > n || s[0] > 0xF4)
+        return 0;
+    c = s[0] & (0x7Fu >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3Fu);
+    }
+    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+        c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Code points a terminal acts on rather than shows: C1 controls (U+0080..9F,
+ * 0x9B is CSI), the line and paragraph separators and the bidirectional
+ * overrides and isolates (text that reads differently from what it is). */
+static bool unsafe_cp(uint32_t c)
+{
+    return (c >= 0x80 && c <= 0x9F) || (c >= 0x2028 && c <= 0x202E) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+/* Copies a JSON string into dst (cap bytes with the NUL) as safe text: a
+ * node's words reach terminals and events.log, so control bytes become
+ * \n, \r, \t or \xNN, a backslash \\, bytes that are not UTF-8 \xNN and the
+ * code points of unsafe_cp \u{XXXX}; everything else (printable ASCII, valid
+ * UTF-8) is kept. A long text is cut between whole characters or escapes. */
+void reply_escape(char *dst, size_t cap, const char *text, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0;
+
+    for (size_t i = 0; s != NULL && i < n;) {
+        char esc[12];
+        size_t k = 0, step = 1;
+        uint32_t cp;
+
+        if (s[i] == '\\') {
+            esc[k++] = '\\';
+            esc[k++] = '\\';
+        } else if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t') {
+            esc[k++] = '\\';
+            esc[k++] = s[i] == '\n' ? 'n' : s[i] == '\r' ? 'r' : 't';
+        } else if (s[i] >= 0x20 && s[i] < 0x7F) {
+            esc[k++] = (char)s[i];
+        } else if (s[i] >= 0x80 && (step = utf8_len(s + i, n - i, &cp)) > 0 && !unsafe_cp(cp)) {
+            memcpy(esc, s + i, step);
+            k = step;
+        } else if (s[i] >= 0x80 && step > 0) {
+            k = (size_t)snprintf(esc, sizeof esc, "\\u{%04x}", (unsigned)cp);
+        } else {
+            step = 1; /* a C0 control, DEL, or a byte that is not UTF-8 */
+            esc[k++] = '\\';
+            esc[k++] = 'x';
+            esc[k++] = hex[s[i] >> 4];
+            esc[k++] = hex[s[i] & 15];
+        }
+        if (o + k >= cap)
+            break;
+        memcpy(dst + o, esc, k);
+        o += k;
+        i += step;
+    }
+    dst[o] = '\0';
+}
+
 static void copy_str(char *dst, size_t cap, const struct jv *v)
 {
-    size_t n;
+    size_t n = 0;
     const char *s = jv_str(v, &n);
 
-    if (s == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, s, n);
-    dst[n] = '\0';
+    reply_escape(dst, cap, s, s != NULL ? n : 0);
 }
 
 /* A strict non-negative integer (JSON integer type only; jv_uint64 would

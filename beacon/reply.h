@@ -24,7 +24,12 @@ enum reply_kind {
     REPLY_NOTICE, /* {"method":"notice","params":[CB,[...]]} */
 };
 
-/* Every field is set by a successful parse (unused ones zero / ""). */
+/* Every field is set by a successful parse (unused ones zero / "").
+ * name and message are the node's words made safe to print: control bytes
+ * become \n, \r, \t or \xNN, a backslash \\, C1 controls, line separators
+ * and bidirectional overrides \u{XXXX}; printable ASCII and other UTF-8 are
+ * kept (a hostile node's text cannot drive a terminal or forge lines of
+ * events.log). */
 struct reply {
     enum reply_kind kind;
     bool has_id;         /* false for notices and id:null */
@@ -65,6 +70,14 @@ int reply_parse(struct reply *r, const char *msg, size_t len, char *err);
  *   reply_parse. */
 bool reply_parse_fast(struct reply *r, const char *msg, size_t len);
 int reply_parse_full(struct reply *r, const char *msg, size_t len, char *err);
+
+/* Copies n bytes of a node's text (s may be NULL when n is 0) into dst
+ * (cap > 0 bytes with the NUL) made safe to print, as struct reply's name and
+ * message: control bytes become \n, \r, \t or \xNN, a backslash \\, bytes
+ * that are not UTF-8 \xNN, C1 controls, line separators and bidirectional
+ * overrides \u{XXXX}; printable ASCII and other UTF-8 are kept. A long text
+ * is cut between whole characters or escapes. */
+void reply_escape(char *dst, size_t cap, const char *s, size_t n);
 
 /* The rejection category of a node error from its code, fc exception name
  * and message (name and message may be NULL or ""). In this order:

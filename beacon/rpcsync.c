@@ -127,15 +127,20 @@ const char *rpcsync_url(const struct rpcsync *r)
 static void rpcsync_error(const struct jv *error, const char *method, char *err)
 {
     const struct jv *data = jv_get(error, "data");
-    const char *msg = jv_str(jv_get(data, "message"), NULL);
-    const char *name = jv_str(jv_get(data, "name"), NULL);
+    size_t mlen = 0, nlen = 0;
+    const char *msg = jv_str(jv_get(data, "message"), &mlen);
+    const char *name = jv_str(jv_get(data, "name"), &nlen);
+    char safe_msg[160], safe_name[64];
     int64_t code = 0;
 
     if (msg == NULL)
-        msg = jv_str(jv_get(error, "message"), NULL);
+        msg = jv_str(jv_get(error, "message"), &mlen);
+    /* The node's words go to the terminal: escaped (reply.h). */
+    reply_escape(safe_msg, sizeof safe_msg, msg, msg != NULL ? mlen : 0);
+    reply_escape(safe_name, sizeof safe_name, name, name != NULL ? nlen : 0);
     jv_int64(jv_get(error, "code"), INT64_MIN, INT64_MAX, &code, NULL);
-    err_set(err, "%s: %s (code %lld%s%s)", method, msg != NULL ? msg : "error without message",
-            (long long)code, name != NULL ? " " : "", name != NULL ? name : "");
+    err_set(err, "%s: %s (code %lld%s%s)", method, msg != NULL ? safe_msg : "error without message",
+            (long long)code, name != NULL ? " " : "", safe_name);
 }
 
 int rpcsync_call(struct rpcsync *r, const char *api, const char *method, const char *params,

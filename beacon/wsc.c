@@ -116,6 +116,8 @@ struct wsc *wsc_new(const struct wsc_config *cfg, const struct wsc_callbacks *cb
     w->cb = *cb;
     w->user = user;
     w->max_frame = cfg && cfg->max_frame ? cfg->max_frame : WSC_DEFAULT_MAX_FRAME;
+    w->max_rx = cfg && cfg->max_rx && cfg->max_rx < w->max_frame ? cfg->max_rx : w->max_frame;
+    w->max_rx_per_sent = cfg ? cfg->max_rx_per_sent : 0;
     w->backoff_min_ms = cfg && cfg->backoff_min_ms ? cfg->backoff_min_ms : 100;
     w->backoff_max_ms = cfg && cfg->backoff_max_ms ? cfg->backoff_max_ms : 5000;
     if (w->backoff_max_ms < w->backoff_min_ms)

@@ -12,7 +12,8 @@
  * "connection refused or unreachable" (lws 4.1 does not tell the two
  * apart), "cannot resolve HOST: ...", "TLS handshake failed: self-signed
  * certificate", "closed by peer (code 1009: ...)", "connection lost (closed
- * without a close frame)", "received message over max_frame (...)".
+ * without a close frame)", "received message over max_frame (...)" and "received message over the
+ * receive limit (...)" (max_rx).
  *
  * Sending: frames are queued by the caller's code, not here. When a
  * connection can take data, on_writable runs; it calls wsc_send for each
@@ -67,6 +68,15 @@ struct wsc_config {
     size_t max_frame;       /* largest message sent or received, bytes (default 32 MiB,
                                at most 2 GiB); a larger one received closes the
                                connection, which then reconnects */
+    size_t max_rx;          /* largest message received, bytes (default, and at most,
+                               max_frame): what a connection's role needs. A
+                               sending connection's answers are acks and errors
+                               (small); a block-following one's are blocks (a
+                               real node's 6,878-transfer block is 2.9 MB of JSON). */
+    unsigned max_rx_per_sent; /* when nonzero, a connection also receives up to this
+                                 many times the largest frame it has sent (within
+                                 max_frame): a node's error may echo the request
+                                 (fc captures the transaction in its stack data) */
     unsigned backoff_min_ms; /* default 100 */
     unsigned backoff_max_ms; /* default 5000 */
     unsigned ping_interval_ms; /* PING after this long without receiving anything

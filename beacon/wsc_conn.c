@@ -341,16 +341,30 @@ static void *grow(void *p, size_t *cap, size_t need, size_t headroom)
     return p;
 }
 
+/* The largest message c may receive: its role's max_rx, raised to
+ * max_rx_per_sent times its largest frame sent, never over max_frame. */
+static size_t conn_rx_limit(const struct wsc *w, const struct wsc_conn *c)
+{
+    size_t lim = w->max_rx;
+
+    if (w->max_rx_per_sent > 0 && c->max_sent > lim / w->max_rx_per_sent)
+        lim = c->max_sent > w->max_frame / w->max_rx_per_sent ? w->max_frame
+                                                              : c->max_sent * w->max_rx_per_sent;
+    return lim < w->max_frame ? lim : w->max_frame;
+}
+
 /* Returns -1 to make lws close the connection (reason set in c->reason). */
 static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, const char *in,
                         size_t len)
 {
     size_t remaining = lws_remaining_packet_payload(wsi);
-    size_t total = c->rxlen + len + remaining;
+    size_t total = c->rxlen + len + remaining, lim = conn_rx_limit(w, c);
 
-    if (total > w->max_frame) {
-        snprintf(c->reason, sizeof(c->reason),
-                 "received message over max_frame (at least %zu bytes > %zu)", total, w->max_frame);
+    /* Checked before anything is buffered or parsed: a hostile node cannot
+     * make this connection hold (or the caller parse) more than its role needs. */
+    if (total > lim) {
+        snprintf(c->reason, sizeof(c->reason), "received message over %s (at least %zu bytes > %zu)",
+                 lim == w->max_frame ? "max_frame" : "the receive limit", total, lim);
         lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"too big", 7);
         return -1;
     }
@@ -569,6 +583,8 @@ int wsc_send(struct wsc_conn *c, const char *text, size_t len)
     }
     if (len)
         memcpy(c->tx + LWS_PRE, text, len);
+    if (len > c->max_sent)
+        c->max_sent = len;
     if (c->burst_gen != w->burst_gen) {
         c->burst_gen = w->burst_gen;
         c->burst = 0;

@@ -43,6 +43,7 @@ struct wsc_conn {
     struct wsurl u;
     unsigned char *tx;  /* LWS_PRE headroom + txcap bytes */
     size_t txcap;
+    size_t max_sent;    /* largest frame sent on this connection (for max_rx_per_sent) */
     char *rx;           /* reassembled message, rxcap bytes (NUL included) */
     size_t rxlen, rxcap;
     char reason[WSC_REASON_LEN]; /* why the current wsi is going away */
@@ -56,6 +57,8 @@ struct wsc {
     void *user;
     bool tls_insecure;
     size_t max_frame;
+    size_t max_rx;            /* see wsc_config */
+    unsigned max_rx_per_sent;
     unsigned backoff_min_ms, backoff_max_ms;
     uint64_t ping_interval_ns; /* 0: no liveness check */
     uint64_t ping_timeout_ns;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "err.h"
 
@@ -303,4 +304,23 @@ const struct keyfile_entry *keyfile_find(const struct keyfile *kf, const char *n
             return e;
     }
     return NULL;
+}
+
+int keyfile_check_private(const char *path, char *err)
+{
+    struct stat st;
+    char eb[128];
+    unsigned mode;
+
+    if (stat(path, &st) != 0)
+        return err_set(err, "%s: cannot stat: %s", path, strerror_r(errno, eb, sizeof eb));
+    if (!S_ISREG(st.st_mode))
+        return err_set(err, "%s: not a regular file", path);
+    mode = (unsigned)(st.st_mode & 07777);
+    /* Readable by anyone is the leak; writable by anyone lets them swap keys. */
+    if ((mode & 007) != 0)
+        return err_set(err, "%s: holds private keys but any user can %s it (mode %04o); "
+                            "chmod 600 %s, or pass --allow-readable-keys",
+                       path, (mode & 004) != 0 ? "read" : "write or open", mode, path);
+    return 0;
 }

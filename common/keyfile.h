@@ -34,6 +34,17 @@ struct keyfile {
  * or -1 with err "PATH:LINE: problem" or "PATH: <open/read error>". */
 int keyfile_load(struct keyfile *kf, const struct sign_ctx *ctx, const char *path, char *err);
 
+/* Checks that the key file at path is private: a regular file that no user
+ * other than its owner and group can read or write (mode & 007 == 0), as
+ * proto/bus_key.c requires of CurveZMQ secret key files. Group access is
+ * allowed so that a container platform can hand the file to the program's
+ * group (Kubernetes secrets with fsGroup, mode 0440). Call it before
+ * keyfile_load unless the user overrode it (--allow-readable-keys). Returns
+ * 0, or -1 with err "PATH: holds private keys but any user can read it (mode
+ * 0644); chmod 600 PATH, or pass --allow-readable-keys" (or "PATH: cannot
+ * stat: ..." / "PATH: not a regular file"). */
+int keyfile_check_private(const char *path, char *err);
+
 /* Parses key file text (len bytes, need not be NUL-terminated); name is used
  * in messages. Any previous contents of kf are cleared first; on failure kf
  * is left empty. Account names must be valid Graphene names (is_valid_name:

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "allow.h"
 #include "bus.h"
 #include "err.h"
+#include "keyfile.h"
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
@@ -66,6 +68,10 @@ static void run_usage(FILE *f)
           "  --scale F             multiply every phase duration by F (e.g. 0.1 for a dry run)\n"
           "  --beacon-threads T    --local: signer threads per beacon\n"
           "  --quiet               no live progress line\n"
+          "  --allow-readable-keys load the scenario's accounts: file even when other users can\n"
+          "                        read it (refused otherwise: chmod 600)\n"
+          "The scenario's accounts: (keys sent to the beacons) needs CurveZMQ: with --insecure\n"
+          "it is refused; give the beacons their keys with `beacon --accounts` instead.\n"
           "Ctrl-C ends the current phase and the run (results kept); a second Ctrl-C stops at once.\n",
           f);
 }
@@ -73,16 +79,17 @@ static void run_usage(FILE *f)
 static int cmd_run(int argc, char **argv)
 {
     enum { O_OUT = 256, O_BEACONS, O_WAIT, O_BIND, O_KEY, O_ALLOW, O_INSECURE, O_LOCAL, O_SCALE,
-           O_THREADS, O_QUIET };
+           O_THREADS, O_QUIET, O_READABLE };
     static const struct option lo[] = {
         {"out", 1, 0, O_OUT}, {"beacons", 1, 0, O_BEACONS}, {"wait", 1, 0, O_WAIT},
         {"bind", 1, 0, O_BIND}, {"key", 1, 0, O_KEY}, {"allow", 1, 0, O_ALLOW},
         {"insecure", 0, 0, O_INSECURE}, {"local", 0, 0, O_LOCAL}, {"scale", 1, 0, O_SCALE},
-        {"beacon-threads", 1, 0, O_THREADS}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"beacon-threads", 1, 0, O_THREADS}, {"quiet", 0, 0, O_QUIET},
+        {"allow-readable-keys", 0, 0, O_READABLE}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct run_config cfg = {.wait_s = 60};
     struct scenario sc;
     double scale = 1;
+    bool allow_readable = false;
     char err[ERR_LEN], outbuf[512], stamp[TIMEFMT_LEN];
     int c, rc;
 
@@ -101,6 +108,7 @@ static int cmd_run(int argc, char **argv)
         case O_SCALE: scale = strtod(optarg, &end); break;
         case O_THREADS: cfg.beacon_threads = (unsigned)strtoul(optarg, &end, 10); break;
         case O_QUIET: cfg.quiet = true; break;
+        case O_READABLE: allow_readable = true; break;
         case 'h': run_usage(stdout); return 0;
         default: run_usage(stderr); return 2;
         }
@@ -121,6 +129,21 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "overseer: --scale: %s\n", err);
         scenario_free(&sc);
         return 2;
+    }
+    /* Without CurveZMQ the keys would go in the clear to whichever peer
+     * connects first: no beacon is authenticated. */
+    if (cfg.insecure && sc.accounts != NULL) {
+        fprintf(stderr, "overseer: %s: accounts: %s would send the account keys in the clear to "
+                "whoever connects first (--insecure); run with --key and --allow (CurveZMQ), or "
+                "drop accounts: and give each beacon its keys with `beacon --accounts FILE`\n",
+                sc.path, sc.accounts);
+        scenario_free(&sc);
+        return 2;
+    }
+    if (sc.accounts != NULL && !allow_readable && keyfile_check_private(sc.accounts, err) < 0) {
+        fprintf(stderr, "overseer: %s: accounts: %s\n", sc.path, err);
+        scenario_free(&sc);
+        return 1;
     }
     if (cfg.local && !sc.local.present && sc.nnodes == 0)
         fprintf(stderr, "overseer: %s has no local: section; starting one devnode\n", sc.path);

@@ -8,6 +8,8 @@ PKGS=(
   clang libclang-rt-14-dev          # libFuzzer targets and the sanitizer build
   libsecp256k1-dev libssl-dev libwebsockets-dev libmsgpack-dev libzmq3-dev
   libjansson-dev libfyaml-dev libcmocka-dev
+  iproute2                          # tests/test_netns.sh (ip netns)
+  util-linux coreutils mawk         # timeout, setsid, unshare, awk: in every Debian, listed to be sure
 )
 
 missing=()

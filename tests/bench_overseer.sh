@@ -47,7 +47,11 @@ mainticks() { sed 's/^.*) //' "/proc/$1/task/$1/stat" 2>/dev/null | awk '{print 
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 child() { # PID of the one child of $1 (the program under `timeout`)
   local c=""
-  for _ in $(seq 100); do c=$(pgrep -P "$1" | head -n 1); [ -n "$c" ] && break; sleep 0.05; done
+  # Read from /proc by tests/procs.py: only a descendant of the pid we started.
+  for _ in $(seq 100); do
+    c=$(python3 "$(dirname "$0")/procs.py" "$1" | head -n 1)
+    [ -n "$c" ] && break; sleep 0.05
+  done
   echo "$c"
 }
 
@@ -171,8 +175,12 @@ for r in rows:
 print("  (CPU: the overseer process, utime+stime over the window; main: its own thread,"
       " zmq: ZeroMQ's I/O thread;")
 print("   us/STATS: all of the overseer's CPU in the window divided by the STATS it took)")
+missed = 0
 for r in rows:
-    if r[1] == "500" and r[2] != "-":
-        print(f"  target: 500 beacons < 10 % of one core; {r[0]}: {r[2]} %")
-sys.exit(0 if rows and all(r[11] == "ok" for r in rows) else 1)
+    if r[1] == "500":
+        ok = r[2] != "-" and float(r[2]) < 10
+        missed += not ok
+        print(f"target 500 beacons < 10 % of one core ({r[0]}): {r[2]} % {'met' if ok else 'MISSED'}")
+print(f"overseer benchmark: {missed} target(s) MISSED")
+sys.exit(0 if rows and all(r[11] == "ok" for r in rows) and missed == 0 else 1)
 PY

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -292,6 +293,34 @@ static void test_load(void **state)
     assert_int_equal(kf.n, 0);
 }
 
+/* keyfile_check_private: others' access is refused naming file and mode;
+ * owner and group access is fine. */
+static void test_check_private(void **state)
+{
+    struct fixture *fx = *state;
+    char path[128], want[512], err[ERR_LEN];
+
+    snprintf(path, sizeof path, "%s/perm.keys", fx->dir);
+    write_file(path, valid_text);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(keyfile_check_private(path, err), 0);
+    assert_int_equal(chmod(path, 0440), 0);
+    assert_int_equal(keyfile_check_private(path, err), 0);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(keyfile_check_private(path, err), -1);
+    snprintf(want, sizeof want, "%s: holds private keys but any user can read it (mode 0644); "
+             "chmod 600 %s, or pass --allow-readable-keys", path, path);
+    assert_string_equal(err, want);
+    assert_int_equal(chmod(path, 0602), 0);
+    assert_int_equal(keyfile_check_private(path, err), -1);
+    assert_non_null(strstr(err, "write or open it (mode 0602)"));
+    assert_int_equal(keyfile_check_private(fx->dir, err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    snprintf(path, sizeof path, "%s/missing.keys", fx->dir);
+    assert_int_equal(keyfile_check_private(path, err), -1);
+    assert_non_null(strstr(err, "cannot stat: No such file or directory"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_not_nul_terminated),
         cmocka_unit_test(test_load),
+        cmocka_unit_test(test_check_private),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

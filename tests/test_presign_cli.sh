@@ -4,6 +4,9 @@ set -u
 BEACON=$1 VEC=$2 DATA=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# Key files must be private (beacon refuses others-readable ones): files made here are 0600.
+umask 077
+install -m 600 "$DATA/sample.keys" "$tmp/sample.keys"
 n=0 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
@@ -12,7 +15,7 @@ vec() { python3 -c "import json,sys; print(json.load(open('$VEC/transfer.json'))
 
 echo "1..12"
 base=(--chain-id "$(vec chain_id)" --ref-block-id "$(vec head_block_id)" --expiration 2030-01-01T00:00:00
-      --keys "$DATA/sample.keys" --from 1.2.1000 --to 1.2.1001)
+      --keys "$tmp/sample.keys" --from 1.2.1000 --to 1.2.1001)
 
 "$BEACON" presign "${base[@]}" --count 3 --amount 12345 --transfer-fee 86869 --quiet >"$tmp/v" 2>"$tmp/err"
 check "index 0 reproduces the transfer vector (fc-style signed hex)" \

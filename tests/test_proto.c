@@ -436,6 +436,24 @@ static void test_keys_wiped(void **state)
 
 /* ------------------------------------------------------------ figures */
 
+/* The sizes PROTOCOL.md ("Sizes and costs") states, checked: every
+ * message decodes back to what was sent, and its encoding stays within the
+ * stated bound (a field added to STATS that blows a bound fails here, and
+ * the table is updated with it). Sizes are deterministic: same message, same
+ * bytes; the bounds leave room for a few more fields. */
+#define FIG_STATS_TYPICAL_MAX 4608u   /* 4217 bytes today */
+#define FIG_STATS_SPREAD_MAX 24576u   /* 23322 bytes today */
+#define FIG_HEARTBEAT_MAX 96u         /* 92 bytes today */
+#define FIG_STATS_WORST_MAX 180000u   /* three full histograms */
+
+/* Every bucket of h non-empty, each with a count that needs the widest varint. */
+static void fill_every_bucket(struct hist *h)
+{
+    hist_reset(h);
+    for (uint32_t i = 0; i < HIST_BUCKETS; i++)
+        hist_record_n(h, hist_bucket_low(i), UINT64_C(1) << 40);
+}
+
 static void test_figures(void **state)
 {
     (void)state;
@@ -458,15 +476,39 @@ static void test_figures(void **state)
     }
     buf = pt_enc(a, &len);
     assert_int_equal(pt_redecode(b, buf, len, err), 0);
-    print_message("# STATS with 3 x 2000 typical samples: %zu bytes\n", len);
+    pt_assert_msg_equal(a, b);
+    print_message("# STATS with 3 x 2000 typical samples: %zu bytes (bound %u)\n", len,
+                  FIG_STATS_TYPICAL_MAX);
+    assert_true(len > 0 && len <= FIG_STATS_TYPICAL_MAX);
     proto_buf_free(buf, len);
+
     pt_fill_msg(a, PROTO_STATS, NULL);
     buf = pt_enc(a, &len);
-    print_message("# STATS with 3 x 3004 widely spread samples: %zu bytes\n", len);
+    assert_int_equal(pt_redecode(b, buf, len, err), 0);
+    pt_assert_msg_equal(a, b);
+    print_message("# STATS with 3 x 3004 widely spread samples: %zu bytes (bound %u)\n", len,
+                  FIG_STATS_SPREAD_MAX);
+    assert_true(len <= FIG_STATS_SPREAD_MAX);
     proto_buf_free(buf, len);
+
+    /* The worst case: three histograms with every bucket in use. */
+    fill_every_bucket(&a->u.stats.s.ack);
+    fill_every_bucket(&a->u.stats.s.inclusion);
+    fill_every_bucket(&a->u.stats.s.lateness);
+    buf = pt_enc(a, &len);
+    assert_int_equal(pt_redecode(b, buf, len, err), 0);
+    pt_assert_msg_equal(a, b);
+    print_message("# STATS with three full histograms: %zu bytes (bound %u, limit %u)\n", len,
+                  FIG_STATS_WORST_MAX, PROTO_MAX_MSG);
+    assert_true(len <= FIG_STATS_WORST_MAX && len < PROTO_MAX_MSG);
+    proto_buf_free(buf, len);
+
     pt_fill_msg(a, PROTO_HEARTBEAT, NULL);
     buf = pt_enc(a, &len);
-    print_message("# HEARTBEAT: %zu bytes\n", len);
+    assert_int_equal(pt_redecode(b, buf, len, err), 0);
+    pt_assert_msg_equal(a, b);
+    print_message("# HEARTBEAT: %zu bytes (bound %u)\n", len, FIG_HEARTBEAT_MAX);
+    assert_true(len <= FIG_HEARTBEAT_MAX);
     proto_buf_free(buf, len);
     pt_msg_del(a);
     pt_msg_del(b);

@@ -419,6 +419,54 @@ static void test_truncated(void **state)
     }
 }
 
+/* A node's error text reaches terminals and events.log: control bytes,
+ * bytes that are not UTF-8, C1 controls and bidi overrides are escaped,
+ * printable text and valid UTF-8 kept; a long text is cut between whole
+ * escapes and the classification still reads the words. */
+static void check_escaped(const char *json_message, const char *want)
+{
+    char msg[1024], err[ERR_LEN];
+    struct reply r;
+    int n = snprintf(msg, sizeof msg, "{\"id\":5,\"error\":{\"code\":10,\"message\":\"%s\","
+                     "\"data\":{\"code\":10,\"name\":\"a\\u001b[2Jb\"}}}", json_message);
+
+    assert_int_equal(reply_parse(&r, msg, (size_t)n, err), 0);
+    assert_string_equal(r.message, want);
+    assert_string_equal(r.name, "a\\x1b[2Jb");
+}
+
+static void test_escaped(void **state)
+{
+    (void)state;
+    check_escaped("plain text: ok", "plain text: ok");
+    check_escaped("\\u001b]0;owned\\u0007 \\u001b[31mred", "\\x1b]0;owned\\x07 \\x1b[31mred");
+    check_escaped("line1\\nline2\\r\\tx\\u0001y\\u007f", "line1\\nline2\\r\\tx\\x01y\\x7f");
+    check_escaped("back\\\\slash", "back\\\\slash");
+    check_escaped("caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"); /* UTF-8 kept */
+    check_escaped("\\u009b2J \\u202eevil \\u2066", "\\u{009b}2J \\u{202e}evil \\u{2066}");
+    /* (Bytes that are not UTF-8 never get here: Jansson refuses the reply.) */
+
+    /* A long message of escapes is cut before a partial one. */
+    char big[700], err[ERR_LEN], msg[1024];
+    struct reply r;
+    size_t k = 0;
+    for (int i = 0; i < 100; i++) {
+        memcpy(big + k, "\\u0001", 6);
+        k += 6;
+    }
+    big[k] = '\0';
+    int n = snprintf(msg, sizeof msg, "{\"id\":5,\"error\":{\"code\":10,\"message\":\"%s\"}}", big);
+    assert_int_equal(reply_parse(&r, msg, (size_t)n, err), 0);
+    assert_int_equal(strlen(r.message) % 4, 0);
+    assert_true(strlen(r.message) >= sizeof r.message - 4);
+
+    /* The words still classify. */
+    n = snprintf(msg, sizeof msg, "{\"id\":5,\"error\":{\"code\":10,\"message\":"
+                 "\"\\u001b[0m trx.ref_block_prefix == ...\"}}");
+    assert_int_equal(reply_parse(&r, msg, (size_t)n, err), 0);
+    assert_int_equal(reply_classify(r.code, r.name, r.message), STATS_REJ_TAPOS);
+}
+
 static void test_classify_rules(void **state)
 {
     (void)state;
@@ -471,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_classify_rules),
+        cmocka_unit_test(test_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

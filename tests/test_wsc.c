@@ -500,6 +500,42 @@ static void test_max_frame(void **state)
     free(big);
 }
 
+/* max_rx: a connection's role bounds what it receives (issue 14); it grows
+ * to max_rx_per_sent times the largest frame the connection has sent. */
+static void test_max_rx(void **state)
+{
+    (void)state;
+    struct ws_echo *s = start_server(false, 0);
+    struct t t = {.on_open_send = {"!big 9000", "hello"}};
+    struct wsc_config cfg = {.max_rx = 10000, .max_rx_per_sent = 4, .backoff_min_ms = 20};
+    char *big = malloc(6000);
+
+    assert_non_null(big);
+    memset(big, 'y', 6000);
+    /* on_open_send: the first open asks for 9000 bytes, the second sends "hello". */
+    new_client(&t, &cfg);
+    connect_to(&t, "ws", ws_echo_port(s));
+    RUN_UNTIL(t.w, t.msgs == 1, 5000);
+    assert_int_equal(t.last_len, 9000);
+    assert_int_equal(wsc_send(t.c[0], "!big 20000", 10), WSC_OK);
+    RUN_UNTIL(t.w, t.closes == 1, 5000);
+    assert_non_null(strstr(t.reasons[0], "over the receive limit (at least"));
+    assert_non_null(strstr(t.reasons[0], "> 10000)"));
+    /* Reconnected: a 6000-byte request raises the limit to 24000. */
+    RUN_UNTIL(t.w, t.opens == 2 && t.msgs == 2, 5000);
+    assert_int_equal(t.last_len, 5);
+    assert_int_equal(wsc_send(t.c[0], big, 6000), WSC_OK);
+    RUN_UNTIL(t.w, t.msgs == 3, 5000);
+    assert_int_equal(t.last_len, 6000);
+    assert_int_equal(wsc_send(t.c[0], "!big 20000", 10), WSC_OK);
+    RUN_UNTIL(t.w, t.msgs == 4, 5000);
+    assert_int_equal(t.last_len, 20000);
+    assert_int_equal(t.closes, 1);
+    wsc_free(t.w);
+    ws_echo_stop(s);
+    free(big);
+}
+
 static void chain_timer(void *u)
 {
     struct t *t = u;
@@ -899,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_server_close_reconnect),
         cmocka_unit_test(test_refused_backoff),
         cmocka_unit_test(test_max_frame),
+        cmocka_unit_test(test_max_rx),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_wake),
         cmocka_unit_test(test_tls),
