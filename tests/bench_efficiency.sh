@@ -16,9 +16,10 @@
 set -u
 BEACON=$1 DEVNODE=$2 SRC=$3 SECS=${4:-10}
 RATES=${RATES:-"1000 3000 6000 unlimited"}
-KEYS=$SRC/devnode/test-accounts.keys
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# Key files must be private (beacon and overseer refuse others-readable ones).
+install -m 600 "$SRC/devnode/test-accounts.keys" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 
 echo "beacon efficiency: one beacon -> validating devnode (1 s blocks) on loopback," \
      "$(nproc) cores, Linux $(uname -r), ${SECS} s per run"

@@ -4,8 +4,9 @@
 # the test kills only the pids it started.
 set -u
 BEACON=$1 DEVNODE=$2 SRC=$3
-KEYS=$SRC/devnode/test-accounts.keys
 tmp=$(mktemp -d)
+# Key files must be private (the beacon refuses others-readable ones).
+install -m 600 "$SRC/devnode/test-accounts.keys" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT

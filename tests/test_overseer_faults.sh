@@ -5,8 +5,9 @@
 # test itself) and killed by its pid on exit; nothing is looked up by name.
 set -u
 OVERSEER=$1 BEACON=$2 DEVNODE=$3 HOSTILE=$4 SRC=$5
-KEYS=$SRC/devnode/test-accounts.keys
 tmp=$(mktemp -d)
+# Key files must be private (beacon and overseer refuse others-readable ones).
+install -m 600 "$SRC/devnode/test-accounts.keys" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -25,7 +26,7 @@ start_devnode() { # NAME PORT: per-second JSON stats in NAME.json
   waitfor "$tmp/$1.json" '^listening on' 100
 }
 start_beacon() { # ID PORT: sets $bpid (the `timeout` wrapper's pid)
-  timeout 200 "$BEACON" --overseer "tcp://127.0.0.1:$2" --insecure --id "$1" >>"$tmp/$1.log" 2>&1 &
+  timeout 200 "$BEACON" --overseer "tcp://127.0.0.1:$2" --insecure --accounts "$KEYS" --id "$1" >>"$tmp/$1.log" 2>&1 &
   bpid=$!; pids+=($bpid)
 }
 # The beacon itself: the child of the `timeout` this script started (signals other than
@@ -46,7 +47,6 @@ oport=$(freeport)
 cat >"$tmp/restart.yaml" <<YAML
 name: restart
 nodes: [ws://127.0.0.1:$dport]
-accounts: $KEYS
 beacons: 2
 defaults: {drain: 2}
 phases:
@@ -98,7 +98,6 @@ oport=$(freeport)
 cat >"$tmp/back.yaml" <<YAML
 name: back
 nodes: [ws://127.0.0.1:$dport]
-accounts: $KEYS
 beacons: 2
 defaults: {drain: 2}
 phases:
