@@ -8,6 +8,7 @@ PKGS=(
   clang libclang-rt-14-dev          # libFuzzer targets and the sanitizer build
   libsecp256k1-dev libssl-dev libwebsockets-dev libmsgpack-dev libzmq3-dev
   libjansson-dev libfyaml-dev libcmocka-dev
+  libmicrohttpd-dev                 # the overseer's dashboard (HTTP server)
 )
 
 missing=()
