@@ -268,6 +268,28 @@ void dash_json_history(struct sbuf *o, uint64_t last_id, const struct dash_state
     COL(incl_p99_ms, true);
     COL(cpu_max_pct, true);
 #undef COL
+    {
+        struct stats_counters t = {0};
+        for (size_t i = 0; i < st->nbeacons; i++) {
+            const struct stats_counters *c = &st->beacon[i].c;
+            for (int k = 0; k < STATS_REJ_COUNT; k++)
+                t.rejected[k] += c->rejected[k];
+            t.timeouts += c->timeouts;
+            t.conn_errors += c->conn_errors;
+            t.dropped += c->dropped;
+            t.lost += c->lost;
+            t.late += c->late;
+        }
+        sbuf_adds(o, "},\"totals\":{");
+        for (int k = 0; k < STATS_REJ_COUNT; k++)
+            sbuf_addf(o, "\"rej_%s\":%llu,", stats_reject_name((enum stats_reject)k),
+                      (unsigned long long)t.rejected[k]);
+        sbuf_addf(o, "\"timeouts\":%llu,\"conn_errors\":%llu,\"dropped\":%llu,\"lost\":%llu,"
+                  "\"late\":%llu",
+                  (unsigned long long)t.timeouts, (unsigned long long)t.conn_errors,
+                  (unsigned long long)t.dropped, (unsigned long long)t.lost,
+                  (unsigned long long)t.late);
+    }
     sbuf_adds(o, "},\"phases\":[");
     for (size_t i = 0; i < st->nphases; i++) {
         sbuf_adds(o, i ? ",{" : "{");

@@ -60,7 +60,9 @@ void dash_json_end(struct sbuf *out, double t, const char *result, const char *r
 /* /api/history: {"last_id": N, "elapsed": T, "result": R, "step": K,
  * "points": {"t": [...], "offered": [...], ...} (every K-th second, K chosen
  * so that at most max_points are listed; each column averaged over its K
- * seconds, latencies and CPU as their maximum), "phases": [...]}. */
+ * seconds, latencies and CPU as their maximum), "totals": {the failure
+ * counters summed over the beacons: rej_<reason>, timeouts, conn_errors,
+ * dropped, lost, late}, "phases": [...]}. */
 void dash_json_history(struct sbuf *out, uint64_t last_id, const struct dash_state *st,
                        const struct dash_point *pts, size_t npts, size_t max_points);
 
