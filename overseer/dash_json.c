@@ -2,6 +2,7 @@
 #include "dash_json.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,19 +300,41 @@ void dash_json_history(struct sbuf *o, uint64_t last_id, const struct dash_state
     sbuf_adds(o, "]}");
 }
 
+/* Whether s is a number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9')
+            s++;
+    else
+        return false;
+    if (*s == '.') {
+        if (!(*++s >= '0' && *s <= '9'))
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
 void dash_json_cell(struct sbuf *o, const char *text)
 {
-    char *end;
-    double v;
-
-    if (*text == '\0') {
+    if (*text == '\0')
         sbuf_adds(o, "null");
-        return;
-    }
-    v = strtod(text, &end);
-    /* Only plain decimals: strtod also takes "inf", "nan" and hex. */
-    if (*end == '\0' && isfinite(v) && strspn(text, "-+.0123456789eE") == strlen(text) &&
-        text[0] != '+' && text[0] != '.')
+    else if (json_number(text))
         sbuf_adds(o, text);
     else
         str(o, text);
