@@ -220,6 +220,8 @@ void dash_end(struct dash *d, double t, const char *result, bool report)
 
     pthread_mutex_lock(&h->mu);
     h->st->ended = true;
+    for (size_t i = 0; i < h->st->nbeacons; i++)
+        h->st->beacon[i].alive = false; /* the run has let them go */
     dash_copy(h->st->result, sizeof h->st->result, result);
     it = dash_slot(h, DASH_I_END, t);
     dash_copy(it->text, DASH_TEXT, result);
