@@ -24,7 +24,7 @@
 #include "err.h"
 #include "report_impl.h"
 
-#define DASH_KEEPALIVE_S 15
+#define DASH_KEEPALIVE_S 4 /* well under DASH_CLIENT_TIMEOUT_S: an idle stream stays open */
 #define DASH_SSE_CHUNK (64u << 10)
 
 /* One event stream. */
@@ -161,7 +161,9 @@ static enum MHD_Result dash_events(struct dash *d, struct MHD_Connection *c)
         return dash_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event streams\n");
     cl = calloc(1, sizeof *cl);
     if (cl == NULL) {
-        dash_sse_done(&(struct dash_client){.d = d}); /* gives the place back */
+        pthread_mutex_lock(&d->hub.mu);
+        d->sse_clients--; /* gives the place back */
+        pthread_mutex_unlock(&d->hub.mu);
         return MHD_NO;
     }
     cl->d = d;

@@ -407,8 +407,8 @@ static void test_parser_refuses(void **state)
         "# HELP a h\n# TYPE a gauge\na one\n",                      /* not a number */
         "# HELP a h\n# TYPE a gauge\na 1",                           /* no line end */
         "# HELP a h\n# TYPE a gauge\n\na 1\n",                       /* blank line */
-        "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n"
-        "h_sum 1\nh_count 1\n",                                     /* not cumulative */
+        ("# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n"
+         "h_sum 1\nh_count 1\n"),                                   /* not cumulative */
         "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
         "# HELP a h\n# TYPE a gauge\na 1\n# HELP b h\n# TYPE b gauge\nb 1\na 2\n", /* split */
         "# HELP a h\n# TYPE a gauge\n# TYPE a gauge\na 1\n",        /* TYPE twice */
