@@ -374,14 +374,12 @@ int run_main(const struct run_config *cfg, char *err)
     r->nbeacons = cfg->beacons ? cfg->beacons : cfg->sc->beacons;
     snprintf(r->run_id, sizeof r->run_id, "%s-%u-%ld", cfg->sc->name, started, (long)getpid());
     snprintf(r->out, sizeof r->out, "%s", cfg->out_dir);
-    if (run_mkdir(r->out, err) < 0)
+    if (run_mkdir(r->out, err) < 0 || dash_feed_start(r, err) < 0)
         goto cleanup;
     if ((r->ts = csvout_open(r->out, CSVOUT_TIMESERIES, false, err)) == NULL ||
         (r->bc = csvout_open(r->out, CSVOUT_BEACONS, false, err)) == NULL ||
         (r->sum = csvout_open(r->out, CSVOUT_SUMMARY, false, err)) == NULL ||
         (r->nodes_csv = csvout_open(r->out, CSVOUT_NODES, false, err)) == NULL)
-        goto cleanup;
-    if (dash_feed_start(r, err) < 0)
         goto cleanup;
     snprintf(path, sizeof path, "%s/events.log", r->out);
     r->events = fopen(path, "a");
