@@ -64,7 +64,10 @@ kinds = [e['msg']['type'] for e in ev]
 assert kinds[-1] == 'end' and ev[-1]['msg']['result'] == 'completed' and ev[-1]['msg']['report'] == 'report.html', ev[-1]
 assert 'phase' in kinds and 'beacon' in kinds and 'log' in kinds, set(kinds)
 ph = [e['msg'] for e in ev if e['msg']['type'] == 'phase']
-assert [p['state'] for p in ph] == ['start', 'end'] and ph[1]['verdict'] == 'ok', ph" "$tmp/a.log" "$tmp/a.client"
+summ = list(csv.DictReader(open('$tmp/a/summary.csv')))[0]
+assert [p['state'] for p in ph] == ['start', 'end'] and ph[1]['verdict'] == summ['verdict'], (ph, summ)
+assert ph[1]['reason'] == summ['reason'] and ph[1]['window_confirmed'] == int(summ['confirmed_tx']), (ph, summ)" \
+  "$tmp/a.log" "$tmp/a.client"
 py "/metrics at the end: totals equal summary.csv and timeseries.csv; histograms count every ack" "
 import csv, re
 text = open('$tmp/a.metrics').read()
