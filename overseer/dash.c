@@ -150,10 +150,11 @@ static enum MHD_Result dash_events(struct dash *d, struct MHD_Connection *c)
     if (!full)
         d->sse_clients++;
     {
-        /* Without an id, or with one the buffer no longer reaches back to,
-         * the stream starts at the oldest frame held. */
+        /* Without an id, with one the buffer no longer reaches back to, or
+         * with one from another run (ahead of ours), the stream starts at
+         * the oldest frame held. */
         uint64_t first = dash_sse_first_id(d->hub.ring);
-        if (!have || (first > 0 && id + 1 < first))
+        if (!have || id > dash_sse_last_id(d->hub.ring) || (first > 0 && id + 1 < first))
             id = first > 0 ? first - 1 : dash_sse_last_id(d->hub.ring);
     }
     pthread_mutex_unlock(&d->hub.mu);

@@ -5,7 +5,9 @@
  *   GET /events        Server-Sent Events: one JSON message per aggregated
  *                      second and per event (dash_json.h); Last-Event-ID (or
  *                      ?last_id=N) resumes from a bounded buffer; without
- *                      either the buffer is replayed from its oldest
+ *                      either, or with an id it cannot resume from (evicted,
+ *                      or ahead of this run), the buffer is replayed from
+ *                      its oldest
  *   GET /metrics       Prometheus text format 0.0.4 (dash_metrics.h)
  *   GET /api/summary   summary.csv so far, as a JSON array of objects
  *   GET /api/history   the whole run per second (downsampled) and its phases
