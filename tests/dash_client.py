@@ -10,6 +10,10 @@
       "refused": n} to OUT
   dash_client.py status URL [HEADER: VALUE]
       prints the HTTP status of a GET
+  dash_client.py rows CSV OUT SECONDS
+      watches CSV (every 20 ms, for at most SECONDS) and writes one JSON line
+      per row as it appears: {"at" (monotonic s), "row"} - when the overseer
+      wrote each second
 """
 import json
 import select
@@ -115,6 +119,27 @@ def status(url, header=None):
         print(e.code)
 
 
+def rows(path, out, seconds):
+    end = time.monotonic() + seconds
+    seen, buf = 0, ""
+    with open(out, "w") as f:
+        while time.monotonic() < end:
+            try:
+                with open(path) as c:
+                    c.seek(seen)
+                    chunk = c.read()
+            except OSError:
+                chunk = ""
+            now = time.monotonic()
+            seen += len(chunk.encode())
+            buf += chunk
+            while "\n" in buf:
+                line, buf = buf.split("\n", 1)
+                f.write(json.dumps({"at": now, "row": line}) + "\n")
+                f.flush()
+            time.sleep(0.02)
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "events":
@@ -126,6 +151,8 @@ if __name__ == "__main__":
         events(a[1], a[2], t, last)
     elif a[0] == "flood":
         flood(a[1], int(a[2]), float(a[3]), a[4])
+    elif a[0] == "rows":
+        rows(a[1], a[2], float(a[3]))
     elif a[0] == "status":
         status(a[1], a[2] if len(a) > 2 else None)
     else:

@@ -37,6 +37,8 @@ dport=$(freeport)
 timeout 120 "$OVERSEER" run "$tmp/dash.yaml" --local --out "$tmp/a" --quiet --bind "tcp://127.0.0.1:$(freeport)" \
   --dashboard "$dport" --dashboard-hold 30 >"$tmp/a.log" 2>&1 &
 ova=$!; pids+=($ova)
+timeout 90 $CLIENT rows "$tmp/a/timeseries.csv" "$tmp/a.rows" 60 >/dev/null 2>&1 &
+pids+=($!)
 wait_http "http://127.0.0.1:$dport/metrics"
 timeout 90 $CLIENT events "http://127.0.0.1:$dport/events" "$tmp/a.events" --timeout 80 >"$tmp/a.client" 2>&1
 curl -s -m 5 "http://127.0.0.1:$dport/metrics" >"$tmp/a.metrics"
@@ -143,6 +145,8 @@ YAML
 timeout 120 "$OVERSEER" run "$tmp/dash2.yaml" --local --out "$tmp/c" --quiet --bind "tcp://127.0.0.1:$(freeport)" \
   --dashboard "0.0.0.0:$dport" --dashboard-token "$tmp/token" --dashboard-hold 20 >"$tmp/c.log" 2>&1 &
 ovc=$!; pids+=($ovc)
+timeout 90 $CLIENT rows "$tmp/c/timeseries.csv" "$tmp/c.rows" 60 >/dev/null 2>&1 &
+rowsc=$!; pids+=($rowsc)
 u="http://127.0.0.1:$dport"
 wait_http "$u/metrics"
 {
@@ -167,6 +171,7 @@ for _ in $(seq 50); do [ -s "$tmp/c.events" ] && break; sleep 0.1; done
 timeout 60 $CLIENT flood "$u/events?token=sekret-token-1234" 200 12 "$tmp/c.flood" >"$tmp/c.floodlog" 2>&1 &
 fl=$!; pids+=($fl)
 wait $cl $fl
+kill $rowsc 2>/dev/null
 py "200 clients: a bounded number of streams is served, the rest get 503 or are refused" "
 import json
 f = json.load(open('$tmp/c.flood'))
@@ -175,16 +180,25 @@ assert st.get('200', 0) <= 63 and st.get('200', 0) >= 40, f  # 64 with the measu
 assert st.get('200', 0) + st.get('503', 0) + st.get('closed', 0) + f['refused'] >= 199, f" "$tmp/c.floodlog"
 py "the run with 200 clients and a stalled one keeps its per-second timing (against run 1)" "
 import csv, json, statistics
+# When the overseer wrote each second of the load into timeseries.csv (seen
+# by a watcher of the file, not through the dashboard it is judging).
 def gaps(path):
-    at = [e['at'] for e in map(json.loads, open(path)) if e['msg']['type'] == 'second' and e['msg']['offered'] > 0]
+    at = []
+    for e in map(json.loads, open(path)):
+        f = next(csv.reader([e['row']]))   # t_s, interval_s, wall_unix_ms, phase, target_tps, offered_tps
+        if f[3] == 'load' and float(f[5]) > 0:
+            at.append(e['at'])
     return [b - a for a, b in zip(at, at[1:])]
-base, load = gaps('$tmp/a.events'), gaps('$tmp/c.events')
+base, load = gaps('$tmp/a.rows'), gaps('$tmp/c.rows')
 assert len(load) >= 10, load
-def dev(g):  # the 90th percentile of how far a second's arrival is from 1 s after the last
-    d = sorted(abs(x - 1) for x in g)
-    return d[int(0.9 * (len(d) - 1))]
-open('$tmp/timing', 'w').write('p90 |gap - 1 s|: alone %.3f s, with 200 clients + 1 stalled %.3f s' % (dev(base), dev(load)))
-assert dev(load) <= max(0.25, 2 * dev(base)), (base, load)
+# How far each second's arrival is from 1 s after the one before: the median
+# (what the run does second after second; a busy shared host delays a row
+# now and then, in both runs) and the worst (no row waits for the 3 s grace
+# of a missing beacon report).
+dev = lambda g: statistics.median(abs(x - 1) for x in g)
+open('$tmp/timing', 'w').write('median |gap - 1 s|: alone %.3f s, with 200 clients + 1 stalled %.3f s; '
+                               'longest gap %.3f s / %.3f s' % (dev(base), dev(load), max(base), max(load)))
+assert dev(load) <= max(0.05, 2 * dev(base)) and max(load) < 2.5, (base, load)
 rows = list(csv.DictReader(open('$tmp/c/timeseries.csv')))
 secs = [e['msg'] for e in map(json.loads, open('$tmp/c.events')) if e['msg']['type'] == 'second']
 assert len(secs) == len(rows) and sum(round(float(r['offered_tps'])) for r in rows) == 2400
