@@ -97,17 +97,19 @@ static ssize_t dash_sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
         cl->off = 0;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += DASH_KEEPALIVE_S;
+        bool closing;
+
         pthread_mutex_lock(&h->mu);
-        while (!h->stop && dash_sse_last_id(h->ring) <= cl->next)
+        while (!h->closing && dash_sse_last_id(h->ring) <= cl->next)
             if (pthread_cond_timedwait(&h->news, &h->mu, &until) == ETIMEDOUT)
                 break;
-        if (!h->stop)
-            got = dash_sse_read(h->ring, cl->next, DASH_SSE_CHUNK, &cl->out, &cl->next);
+        got = dash_sse_read(h->ring, cl->next, DASH_SSE_CHUNK, &cl->out, &cl->next);
+        closing = h->closing;
         pthread_mutex_unlock(&h->mu);
-        if (h->stop)
-            return MHD_CONTENT_READER_END_OF_STREAM;
         if (got < 0)
             return MHD_CONTENT_READER_END_WITH_ERROR; /* fell behind the buffer: dropped */
+        if (got == 0 && closing)
+            return MHD_CONTENT_READER_END_OF_STREAM; /* everything was sent */
         if (got == 0)
             sbuf_adds(&cl->out, ": keep-alive\n\n");
         if (cl->out.overflow)

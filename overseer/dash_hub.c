@@ -368,9 +368,14 @@ void dash_hub_stop(struct dash_hub *h)
         pthread_mutex_lock(&h->mu);
         h->stop = true;
         pthread_cond_broadcast(&h->work);
-        pthread_cond_broadcast(&h->news);
         pthread_mutex_unlock(&h->mu);
         pthread_join(h->worker, NULL);
+        /* Every message is in the buffer now (the run's "end" too): the
+         * streams send what they have not sent yet, then end. */
+        pthread_mutex_lock(&h->mu);
+        h->closing = true;
+        pthread_cond_broadcast(&h->news);
+        pthread_mutex_unlock(&h->mu);
     }
 }
 

@@ -31,7 +31,8 @@ struct dash_hub {
     pthread_mutex_t mu;
     pthread_cond_t work;   /* the queue has items (or stop) */
     pthread_cond_t news;   /* the SSE buffer has new frames (or stop) */
-    bool stop;
+    bool stop;             /* the worker renders what is queued, then ends */
+    bool closing;          /* then: streams send what is left, then end */
     uint64_t t0_ns;
     struct dash_state *st; /* under mu */
     uint16_t *index;       /* beacon id hash -> 1 + index in st->beacon (0: free) */
