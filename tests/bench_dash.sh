@@ -20,14 +20,14 @@ SECS=${4:-16} N=${5:-500} CLIENTS=${6:-50} ROUNDS=${7:-2}
 RATE=2000 WARM=3 COOL=4
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: files kept in $tmp"; else rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'; }
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-child() { local c=""; for _ in $(seq 100); do c=$(pgrep -P "$1" | head -n 1); [ -n "$c" ] && break; sleep 0.05; done; echo "$c"; }
+child() { local c=""; for _ in $(seq 400); do c=$(pgrep -P "$1" | head -n 1); [ -n "$c" ] && break; sleep 0.05; done; echo "$c"; }
 
 # run_one WITH(0|1) TAG: prints "cpu_pct rows streams_ok scrapes"
 run_one() {
@@ -74,6 +74,9 @@ YAML
   t0=$(date +%s.%N); c0=$(ticks "$ov")
   sleep $((SECS - WARM - COOL))
   t1=$(date +%s.%N); c1=$(ticks "$ov")
+  if [ -z "$c0" ] || [ -z "$c1" ]; then  # the overseer was not there to measure: say why
+    echo "bench: $2: no CPU figure (overseer pid '$ov')" >&2; tail -n 5 "$d/ov.log" "$d/sim.log" >&2
+  fi
   wait "$ovt"
   kill -TERM "$sim" 2>/dev/null; wait "$simt"
   sleep 0.5
