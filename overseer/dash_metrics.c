@@ -30,15 +30,16 @@ void dash_hist_fold(struct dash_hist *d, const struct hist *h)
 
 void dash_metrics_label(struct sbuf *out, const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '\\')
-            sbuf_adds(out, "\\\\");
-        else if (*s == '"')
-            sbuf_adds(out, "\\\"");
-        else if (*s == '\n')
-            sbuf_adds(out, "\\n");
-        else
-            sbuf_addc(out, *s);
+    for (;;) {
+        /* Plain runs are copied whole: a scrape of 500 beacons has
+         * thousands of labels. */
+        size_t n = strcspn(s, "\\\"\n");
+        sbuf_add(out, s, n);
+        s += n;
+        if (*s == '\0')
+            return;
+        sbuf_adds(out, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : "\\n");
+        s++;
     }
 }
 
@@ -48,9 +49,14 @@ void dash_metrics_num(struct sbuf *out, double v)
         sbuf_adds(out, "NaN");
     else if (isinf(v))
         sbuf_adds(out, v > 0 ? "+Inf" : "-Inf");
-    else if (v == floor(v) && fabs(v) < 1e15)
-        sbuf_addf(out, "%.0f", v);
-    else
+    else if (v == floor(v) && fabs(v) < 1e15) {
+        /* Counters are integers: no printf for them (same digits as %.0f). */
+        if (v < 0) {
+            sbuf_addc(out, '-');
+            v = -v;
+        }
+        sbuf_add_u64(out, (uint64_t)v);
+    } else
         sbuf_addf(out, "%.9g", v);
 }
 
@@ -66,7 +72,10 @@ static void sample(struct sbuf *o, const char *name, const char *const *labels, 
     if (labels != NULL && labels[0] != NULL) {
         sbuf_addc(o, '{');
         for (size_t i = 0; labels[i] != NULL; i += 2) {
-            sbuf_addf(o, "%s%s=\"", i ? "," : "", labels[i]);
+            if (i)
+                sbuf_addc(o, ',');
+            sbuf_adds(o, labels[i]);
+            sbuf_adds(o, "=\"");
             dash_metrics_label(o, labels[i + 1]);
             sbuf_addc(o, '"');
         }
