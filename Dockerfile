@@ -21,7 +21,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc libc6-dev pkg-config meson ninja-build \
       libsecp256k1-dev libssl-dev libwebsockets-dev libmsgpack-dev libzmq3-dev \
-      libjansson-dev libfyaml-dev \
+      libjansson-dev libfyaml-dev libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -57,6 +57,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libsecp256k1-1 libssl3 libwebsockets17 libmsgpackc2 libzmq5 libjansson4 libfyaml0 \
+      libmicrohttpd12 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log
 # beacon, overseer, devnode: every program `meson install` staged.

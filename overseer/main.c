@@ -21,6 +21,7 @@
 
 #define DEFAULT_BIND "tcp://0.0.0.0:7100"
 #define LOCAL_BIND "tcp://127.0.0.1:7100"
+#define DASH_LOCAL "127.0.0.1:8089"
 
 static void on_signal(int sig)
 {
@@ -48,6 +49,8 @@ static void run_usage(FILE *f)
     fputs("usage: overseer run SCENARIO.yaml [--out DIR] [--beacons N] [--wait S]\n"
           "                    [--bind ENDPOINT] [--key overseer.key --allow beacons.allow | --insecure]\n"
           "                    [--local] [--scale F] [--beacon-threads T] [--quiet]\n"
+          "                    [--dashboard [ADDR:]PORT|off [--dashboard-token FILE]]\n"
+          "                    [--dashboard-hold S]\n"
           "\n"
           "Waits for the beacons, then runs each phase on all of them together: configure,\n"
           "pre-sign, start at one moment (offsets corrected by round-trip time), aggregate every\n"
@@ -68,6 +71,17 @@ static void run_usage(FILE *f)
           "  --scale F             multiply every phase duration by F (e.g. 0.1 for a dry run)\n"
           "  --beacon-threads T    --local: signer threads per beacon\n"
           "  --quiet               no live progress line\n"
+          "  --dashboard [ADDR:]PORT  serve a live dashboard: the page at /, Server-Sent\n"
+          "                        Events at /events, Prometheus metrics at /metrics, the\n"
+          "                        summary so far at /api/summary (read-only). ADDR defaults\n"
+          "                        to 127.0.0.1; any address other than loopback needs\n"
+          "                        --dashboard-token. --local turns it on at 127.0.0.1:8089\n"
+          "                        (skipped, with a note, when that port is busy); `off`\n"
+          "                        turns it off\n"
+          "  --dashboard-token FILE  a secret on FILE's first line (8+ characters): clients\n"
+          "                        send `Authorization: Bearer TOKEN` or ?token=TOKEN, else 401\n"
+          "  --dashboard-hold S    keep serving S seconds after the run (the report is at\n"
+          "                        /report.html; Ctrl-C ends it sooner; default 0)\n"
           "  --allow-readable-keys load the scenario's accounts: file even when other users can\n"
           "                        read it (refused otherwise: chmod 600)\n"
           "The scenario's accounts: (keys sent to the beacons) needs CurveZMQ: with --insecure\n"
@@ -79,13 +93,16 @@ static void run_usage(FILE *f)
 static int cmd_run(int argc, char **argv)
 {
     enum { O_OUT = 256, O_BEACONS, O_WAIT, O_BIND, O_KEY, O_ALLOW, O_INSECURE, O_LOCAL, O_SCALE,
-           O_THREADS, O_QUIET, O_READABLE };
+           O_THREADS, O_QUIET, O_READABLE, O_DASH, O_DASH_TOKEN, O_DASH_HOLD };
     static const struct option lo[] = {
         {"out", 1, 0, O_OUT}, {"beacons", 1, 0, O_BEACONS}, {"wait", 1, 0, O_WAIT},
         {"bind", 1, 0, O_BIND}, {"key", 1, 0, O_KEY}, {"allow", 1, 0, O_ALLOW},
         {"insecure", 0, 0, O_INSECURE}, {"local", 0, 0, O_LOCAL}, {"scale", 1, 0, O_SCALE},
         {"beacon-threads", 1, 0, O_THREADS}, {"quiet", 0, 0, O_QUIET},
-        {"allow-readable-keys", 0, 0, O_READABLE}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"allow-readable-keys", 0, 0, O_READABLE}, {"help", 0, 0, 'h'},
+        {"dashboard", 1, 0, O_DASH}, {"dashboard-token", 1, 0, O_DASH_TOKEN},
+        {"dashboard-hold", 1, 0, O_DASH_HOLD},
+        {0, 0, 0, 0}};
     struct run_config cfg = {.wait_s = 60};
     struct scenario sc;
     double scale = 1;
@@ -109,6 +126,9 @@ static int cmd_run(int argc, char **argv)
         case O_THREADS: cfg.beacon_threads = (unsigned)strtoul(optarg, &end, 10); break;
         case O_QUIET: cfg.quiet = true; break;
         case O_READABLE: allow_readable = true; break;
+        case O_DASH: cfg.dashboard = optarg; break;
+        case O_DASH_TOKEN: cfg.dashboard_token = optarg; break;
+        case O_DASH_HOLD: cfg.dashboard_hold_s = (unsigned)strtoul(optarg, &end, 10); break;
         case 'h': run_usage(stdout); return 0;
         default: run_usage(stderr); return 2;
         }
@@ -148,6 +168,12 @@ static int cmd_run(int argc, char **argv)
     if (cfg.local && !sc.local.present && sc.nnodes == 0)
         fprintf(stderr, "overseer: %s has no local: section; starting one devnode\n", sc.path);
     cfg.sc = &sc;
+    if (cfg.dashboard == NULL && cfg.local) {
+        cfg.dashboard = DASH_LOCAL;
+        cfg.dashboard_auto = true;
+    } else if (cfg.dashboard != NULL && strcmp(cfg.dashboard, "off") == 0) {
+        cfg.dashboard = NULL;
+    }
     if (cfg.bind == NULL)
         cfg.bind = cfg.local ? LOCAL_BIND : DEFAULT_BIND;
     if (cfg.out_dir == NULL) {

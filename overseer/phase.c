@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dash_feed.h"
 #include "err.h"
 #include "run_impl.h"
 #include "timefmt.h"
@@ -285,6 +286,7 @@ static void phase_rows(struct run *r, const struct phase_spec *spec, struct phas
                          "second %u: %s", row->second, row->reason);
         }
         phase_progress(r, row, alive);
+        dash_feed_second(r, row, alive);
     }
     free(row);
 }
@@ -314,6 +316,7 @@ void phase_on_stats(struct run *r, struct sess_beacon *b, const struct proto_sta
     cr.pool_min = st->s.g.pool_level;
     if (csvout_beacon(r->bc, &st->s, &cr, err) < 0)
         run_log(r, "%s", err);
+    dash_feed_stats(r, b, &st->s);
     agg_add(r->agg, i, st->second, &st->s, (enum stats_verdict)st->verdict, st->reason,
             timefmt_mono_ns());
 }
@@ -476,6 +479,7 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     }
     r->phase_t0_s = (double)(start_at - r->t0) / 1e9;
     res->start_s = r->phase_t0_s;
+    dash_feed_phase_start(r, spec, (double)dur / 1e9);
     deadline = start_at + dur + (spec->p->drain_ns ? spec->p->drain_ns : 30000000000ull) +
                60000000000ull;
     for (;;) {
@@ -527,6 +531,7 @@ int phase_run(struct run *r, const struct phase_spec *spec, struct phase_result 
     res->total = *agg_total(r->agg);
     res->end_s = run_time(r);
     phase_verdict(res);
+    dash_feed_phase_end(r, spec, res);
     if (agg_late_intervals(r->agg) > 0)
         run_log(r, "%llu interval(s) arrived after their second was written; they are in the "
                 "totals", (unsigned long long)agg_late_intervals(r->agg));

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "allow.h"
+#include "dash_feed.h"
 #include "err.h"
 #include "hash.h"
 #include "keyfile.h"
@@ -71,6 +72,7 @@ void run_log(struct run *r, const char *fmt, ...)
         fprintf(r->events, "%s %.3f %s\n", stamp, run_time(r), text);
         fflush(r->events);
     }
+    dash_feed_log(r, text);
 }
 
 static void run_on_stats(void *user, struct sess_beacon *b, const struct proto_stats *st)
@@ -80,8 +82,8 @@ static void run_on_stats(void *user, struct sess_beacon *b, const struct proto_s
 
 static void run_on_event(void *user, struct sess_beacon *b, const char *text)
 {
-    (void)b;
     run_log(user, "%s", text);
+    dash_feed_beacon(user, b, text);
 }
 
 static int run_mkdir(const char *path, char *err)
@@ -381,7 +383,7 @@ int run_main(const struct run_config *cfg, char *err)
     r->nbeacons = cfg->beacons ? cfg->beacons : cfg->sc->beacons;
     snprintf(r->run_id, sizeof r->run_id, "%s-%u-%ld", cfg->sc->name, started, (long)getpid());
     snprintf(r->out, sizeof r->out, "%s", cfg->out_dir);
-    if (run_mkdir(r->out, err) < 0)
+    if (run_mkdir(r->out, err) < 0 || dash_feed_start(r, err) < 0)
         goto cleanup;
     if ((r->ts = csvout_open(r->out, CSVOUT_TIMESERIES, false, err)) == NULL ||
         (r->bc = csvout_open(r->out, CSVOUT_BEACONS, false, err)) == NULL ||
@@ -442,6 +444,7 @@ int run_main(const struct run_config *cfg, char *err)
         err_set(err, "%s names no nodes (add nodes:, or run with --local)", cfg->sc->path);
         goto cleanup;
     }
+    dash_feed_nodes(r);
     run_manifest(r, "running", started, pr, 0);
     rc = run_wait_beacons(r, err);
     for (size_t i = 0; rc == 0 && i < cfg->sc->nphases && !r->aborted; i++) {
@@ -460,7 +463,7 @@ cleanup:
         local_stop(r->local);
         sess_free(r->sess);
         bus_free(r->bus);
-        bool results = r->ts != NULL;
+        bool results = r->ts != NULL, reported = false;
         csvout_close(r->ts, NULL);
         csvout_close(r->bc, NULL);
         csvout_close(r->sum, NULL);
@@ -473,7 +476,10 @@ cleanup:
             run_log(r, "report: %s/report.html", r->out);
             if (report_write(r->out, rerr) < 0)
                 run_log(r, "report not written: %s", rerr);
+            else
+                reported = true;
         }
+        dash_feed_end(r, result, reported);
         if (r->events != NULL)
             fclose(r->events);
         if (r->keys_text != NULL)

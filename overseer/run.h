@@ -19,6 +19,10 @@ struct run_config {
     bool local;                /* start devnodes and beacons here */
     unsigned beacon_threads;   /* --local: signer threads per beacon (0: default) */
     bool quiet;                /* no live progress line */
+    const char *dashboard;     /* live dashboard on [ADDR:]PORT (NULL: none) */
+    const char *dashboard_token; /* its token file (required off loopback) */
+    bool dashboard_auto;       /* --local's default: a busy port is not an error */
+    unsigned dashboard_hold_s; /* keep serving this long after the run */
 };
 
 /* Runs the scenario. Returns 0 when it ran to its end (its verdicts are in

@@ -18,6 +18,8 @@
 
 extern volatile sig_atomic_t run_interrupted;
 
+struct dash;
+
 struct run {
     const struct run_config *cfg;
     struct scenario *sc;
@@ -53,6 +55,7 @@ struct run {
     double phase_t0_s;         /* run time at the phase's start */
     struct proto_chain chain;  /* from the first READY */
     bool have_chain;
+    struct dash *dash;         /* the live dashboard (dash_feed.h), or NULL */
 };
 
 /* Logs a line to stderr and OUT/events.log, with the run time. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs what is missing, builds, and
 # runs the real-user scenario (shortened to about a minute) with local
-# devnodes and beacons on loopback, then shows the summary. Results are in
+# devnodes and beacons on loopback, with the live dashboard on
+# http://127.0.0.1:8089/, then shows the summary. Results are in
 # out/quickstart-<time>/ (timeseries.csv, beacons.csv, summary.csv,
 # events.log, manifest.json).
 set -euo pipefail
@@ -10,7 +11,12 @@ bash scripts/build.sh
 
 out=out/quickstart-$(date -u +%Y%m%dT%H%M%S)
 mkdir -p out
-build/release/overseer/overseer run scenarios/real-user.yaml --local --scale 0.05 --out "$out"
+# --local serves the live dashboard (its URL is the first line the overseer
+# prints; a busy port is said and skipped); DASH_HOLD=S keeps it up S
+# seconds after the run.
+echo "== live dashboard: http://127.0.0.1:8089/ (while the run goes on)"
+build/release/overseer/overseer run scenarios/real-user.yaml --local --scale 0.05 --out "$out" \
+  --dashboard-hold "${DASH_HOLD:-0}"
 
 echo
 echo "== summary ($out/summary.csv)"

@@ -10,6 +10,7 @@ PKGS=(
   libjansson-dev libfyaml-dev libcmocka-dev
   iproute2                          # tests/test_netns.sh (ip netns)
   util-linux coreutils mawk         # timeout, setsid, unshare, awk: in every Debian, listed to be sure
+  libmicrohttpd-dev                 # the overseer's dashboard (HTTP server)
 )
 
 missing=()
