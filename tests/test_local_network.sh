@@ -67,7 +67,7 @@ print('sent', t['sent'], 'confirmed', t['confirmed'], '; window: sent', s['sent_
 assert t['sent'] == $((CAP * 8 / 10 * 12)) and round(t['confirmed']) == t['sent'], t
 assert 'relaying as one network' in open('$tmp/spread80/events.log').read()" \
   "$tmp/spread80.log" "$tmp/spread80/events.log"
-py "one chain: each devnode applied every transaction in its blocks, no missed block, no id mismatch, each head within 2 blocks of the producer's" "$DN
+py "one chain: each devnode applied every transaction in its blocks, no missed block, no id mismatch, each head within 2 blocks of the producer's; the report's network table says so" "$DN
 d = dn('$tmp/spread80')
 t = ts('$tmp/spread80')
 assert sorted(d) == [1, 2, 3], sorted(d)
@@ -82,7 +82,13 @@ for k in (1, 2, 3):
     assert max(x['behind'] for x in d[k]) <= 2, (k, [x['behind'] for x in d[k]])
     assert max(x['peers_up'] for x in d[k]) == 2
 heads = [d[k][-1]['head_block'] for k in (1, 2, 3)]
-assert max(heads) - min(heads) <= 2, heads" "$tmp/spread80.log"
+assert max(heads) - min(heads) <= 2, heads
+h = open('$tmp/spread80/report.html').read()
+net = re.search(r'<section id=\"network\">(.*?)</section>', h, re.S)
+assert net, 'no network section in report.html'
+rows = re.findall(r'<tr><td>devnode-(\d)</td><td>(\w+)</td><td class=\"n\">(\d+)</td><td class=\"n\">(\d+)</td>', net.group(1))
+assert [(int(k), r) for k, r, _, _ in rows] == [(1, 'producer'), (2, 'follower'), (3, 'follower')], rows
+assert all(int(hd) == d[int(k)][-1]['head_block'] and int(lib) == d[int(k)][-1]['lib'] for k, _, hd, lib in rows), rows" "$tmp/spread80.log"
 
 # 3-4. 1.5 x capacity all on one node, then spread over three: the network
 # confirms one node's capacity both times (every node applies every one).
