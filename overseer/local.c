@@ -151,8 +151,10 @@ done:
     return rc;
 }
 
-/* devnode i's argv (network: its peers and, but for node 0, --follow) into
- * argv (cap entries) with its numbers in num. */
+/* devnode i's argv into argv (room for 40 + 2 * LOCAL_MAX entries), its
+ * numbers written into num, its peers' addresses into peers. ports: the
+ * network's ports (then node i gets every other node as --peer and, but for
+ * node 0, the producer, --follow), or NULL for an independent devnode. */
 static void local_devnode_argv(const struct local_config *cfg, char *devnode, unsigned i,
                                const int *ports, char *argv[], char num[][32], char *listen,
                                char peers[][32])
@@ -265,6 +267,9 @@ static int local_start_devnodes(struct local *l, const struct local_config *cfg,
     bool net = cfg->ndevnodes > 1 && !cfg->independent;
     char log[PATH_MAX];
 
+    if (net && cfg->ndevnodes > LOCAL_NET_MAX)
+        return err_set(err, "a devnode network takes at most %d devnodes (devnode takes 16 "
+                       "--peer)", LOCAL_NET_MAX);
     if (net && local_pick_ports(cfg->ndevnodes, ports, err) < 0)
         return -1;
     for (unsigned i = 0; i < cfg->ndevnodes; i++) {

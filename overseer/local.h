@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #define LOCAL_MAX 64
+#define LOCAL_NET_MAX 17 /* devnodes in one network (devnode takes 16 peers) */
 
 struct local_config {
     const char *logdir;          /* existing directory for the children's logs */

@@ -53,7 +53,7 @@ def ts(d):
             for c in ("sent", "accepted", "confirmed")}
 '
 
-echo "1..6"
+echo "1..7"
 
 # 1-2. 0.8 x capacity spread over 3 nodes: every transaction confirmed, and
 # every node's chain holds every one of them (the same blocks).
@@ -164,4 +164,27 @@ print('connection errors: devnode-3', errs, 'others', others)
 assert errs > 0 and others == 0, (errs, others)
 ev = open('$tmp/kill/events.log').read()
 assert '127.0.0.1:$port' in ev, 'events.log does not name the node'" "$tmp/kill.log" "$tmp/kill/events.log"
+
+# 7. local.network: false keeps independent chains: each devnode applies only
+# what it was sent, and the beacons (following every node) confirm it all.
+cat >"$tmp/indep.yaml" <<YAML
+name: indep
+beacons: 1
+local: {devnodes: 2, network: false, block_interval: 0.5}
+defaults: {mix: {transfer: 100}, drain: 3}
+phases:
+  - {name: load, duration: 6, rate: 200}
+YAML
+timeout 150 "$OVERSEER" run "$tmp/indep.yaml" --local --out "$tmp/indep" --quiet \
+  --bind "tcp://127.0.0.1:$(freeport)" >"$tmp/indep.log" 2>&1
+rc=$?
+py "local.network: false: two independent chains, each applies only its share, every transaction confirmed" "$DN
+assert $rc == 0, 'exit $rc'
+d = dn('$tmp/indep')
+t = ts('$tmp/indep')
+applied = [sum(x['applied_tx'] for x in d[k]) for k in (1, 2)]
+print('applied', applied, 'sent', t['sent'], 'confirmed', t['confirmed'])
+assert applied == [600, 600] and round(t['confirmed']) == t['sent'] == 1200, (applied, t)
+assert all('role' not in x for k in (1, 2) for x in d[k])
+assert 'relaying' not in open('$tmp/indep/events.log').read()" "$tmp/indep.log"
 exit $((bad > 0))
