@@ -257,7 +257,7 @@ static void search_p2p_binds(const struct run *r, uint64_t msg_limit, uint32_t b
                  r->chain.max_tx_size);
     else if (best_size < SEARCH_PUSH_LIMIT && fail_size >= SEARCH_PUSH_LIMIT)
         snprintf(out, cap, "the node's 1 MiB push limit binds (a signed transaction must be "
-                 "under 1048576 bytes), below the %llu-byte P2P message limit",
+                 "under 1048576 bytes; the P2P message limit is %llu)",
                  (unsigned long long)msg_limit);
     else if (best_size < msg_limit && fail_size >= msg_limit)
         snprintf(out, cap, "the %llu-byte P2P message limit binds", (unsigned long long)msg_limit);
