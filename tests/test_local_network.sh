@@ -4,9 +4,10 @@
 # the network's however the load is spread; a follower killed mid-run leaves
 # the others producing. Args: OVERSEER SRCDIR
 #
-# Capacity is 300 tx/s per node, not the issue's 1000: the tests share a
+# Capacity is 200 tx/s per node, not the issue's 1000: the tests share a
 # 2-core machine (and run under ASan), where 3 devnodes, a beacon and the
-# overseer at 800+ tx/s starve each other. The ratios are what is checked.
+# overseer at 800+ tx/s starve each other (at 300 an ASan run confirmed 5.4 %
+# under capacity). The ratios are what is checked.
 # Every run is bounded by `timeout`; the only process killed by pid is a
 # devnode of the overseer this script started (found among its children).
 set -u
@@ -21,7 +22,7 @@ notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 py() { local desc=$1 code=$2; shift 2
   if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; sed 's/^/# /' "$tmp/py.out"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
-CAP=300
+CAP=200
 # run NAME RATE SPREAD DURATION: a 3-devnode local run in the foreground.
 scen() {
   cat >"$tmp/$1.yaml" <<YAML
@@ -187,4 +188,5 @@ print('applied', applied, 'sent', t['sent'], 'confirmed', t['confirmed'])
 assert applied == [600, 600] and round(t['confirmed']) == t['sent'] == 1200, (applied, t)
 assert all('role' not in x for k in (1, 2) for x in d[k])
 assert 'relaying' not in open('$tmp/indep/events.log').read()" "$tmp/indep.log"
+
 exit $((bad > 0))
