@@ -1,7 +1,10 @@
 /* local.c - see local.h. */
 #include "local.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +27,7 @@ struct local {
     pid_t beacon_pids[LOCAL_MAX];
     char *urls[LOCAL_MAX];
     size_t nurls;
+    bool network;              /* the devnodes relay: one chain */
 };
 
 /* Looks for a sibling program: $ENV, then next to the overseer, then the
@@ -116,10 +121,204 @@ static char *local_wait_url(const char *log, pid_t pid, char *err)
     return NULL;
 }
 
+/* Reserves n distinct free loopback ports: all n sockets are bound at once
+ * (so the kernel gives n different ports), then closed for the devnodes to
+ * take. Another program may take one in between: the caller retries. */
+static int local_pick_ports(unsigned n, int *ports, char *err)
+{
+    int fds[LOCAL_MAX], rc = -1;
+    unsigned k = 0;
+
+    for (; k < n; k++) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+        socklen_t len = sizeof a;
+
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fds[k] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fds[k] < 0 || bind(fds[k], (struct sockaddr *)&a, sizeof a) < 0 ||
+            getsockname(fds[k], (struct sockaddr *)&a, &len) < 0) {
+            err_set(err, "cannot reserve a loopback port: %s", strerror(errno));
+            if (fds[k] >= 0)
+                close(fds[k]);
+            goto done;
+        }
+        ports[k] = ntohs(a.sin_port);
+    }
+    rc = 0;
+done:
+    while (k-- > 0)
+        close(fds[k]);
+    return rc;
+}
+
+/* devnode i's argv into argv (room for 40 + 2 * LOCAL_MAX entries), its
+ * numbers written into num, its peers' addresses into peers. ports: the
+ * network's ports (then node i gets every other node as --peer and, but for
+ * node 0, the producer, --follow), or NULL for an independent devnode. */
+static void local_devnode_argv(const struct local_config *cfg, char *devnode, unsigned i,
+                               const int *ports, char *argv[], char num[][32], char *listen,
+                               char peers[][32])
+{
+    int k = 0;
+
+    argv[k++] = devnode;
+    argv[k++] = "--listen";
+    argv[k++] = listen;
+    argv[k++] = "--accounts";
+    argv[k++] = (char *)cfg->accounts;
+    argv[k++] = "--shared-block-ids"; /* TaPoS holds on every devnode, network or not */
+    argv[k++] = "--stats-json";       /* per-node load, per second, in its log */
+    if (cfg->block_interval > 0) {
+        snprintf(num[0], 32, "%g", cfg->block_interval);
+        argv[k++] = "--block-interval";
+        argv[k++] = num[0];
+    }
+    if (cfg->capacity > 0) {
+        snprintf(num[1], 32, "%g", cfg->capacity);
+        argv[k++] = "--capacity";
+        argv[k++] = num[1];
+    }
+    if (cfg->max_tx_size > 0) {
+        snprintf(num[2], 32, "%u", cfg->max_tx_size);
+        argv[k++] = "--max-tx-size";
+        argv[k++] = num[2];
+    }
+    if (cfg->max_block_size > 0) {
+        snprintf(num[3], 32, "%u", cfg->max_block_size);
+        argv[k++] = "--max-block-size";
+        argv[k++] = num[3];
+    }
+    if (cfg->capacity_ops > 0) {
+        snprintf(num[4], 32, "%g", cfg->capacity_ops);
+        argv[k++] = "--capacity-ops";
+        argv[k++] = num[4];
+    }
+    if (cfg->genesis != NULL) {
+        argv[k++] = "--genesis";
+        argv[k++] = (char *)cfg->genesis;
+    }
+    if (cfg->max_pending > 0) {
+        snprintf(num[5], 32, "%llu", cfg->max_pending);
+        argv[k++] = "--max-pending";
+        argv[k++] = num[5];
+    }
+    if (ports != NULL) {
+        unsigned np = 0;
+        for (unsigned j = 0; j < cfg->ndevnodes; j++) {
+            if (j == i)
+                continue;
+            snprintf(peers[np], 32, "127.0.0.1:%d", ports[j]);
+            argv[k++] = "--peer";
+            argv[k++] = peers[np++];
+        }
+        if (i > 0)
+            argv[k++] = "--follow"; /* node 1 produces, the others apply its blocks */
+        if (cfg->relay_latency_set) {
+            snprintf(num[6], 32, "%g", cfg->relay_latency);
+            argv[k++] = "--relay-latency";
+            argv[k++] = num[6];
+        }
+        if (cfg->relay_bandwidth > 0) {
+            snprintf(num[7], 32, "%g", cfg->relay_bandwidth);
+            argv[k++] = "--relay-bandwidth";
+            argv[k++] = num[7];
+        }
+    }
+    argv[k] = NULL;
+}
+
+/* The peers_up of the last stats line in a devnode's log, or -1. */
+static long local_peers_up(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    char line[4096];
+    long up = -1;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        const char *p = line[0] == '{' ? strstr(line, "\"peers_up\":") : NULL;
+        if (p != NULL)
+            up = strtol(p + 11, NULL, 10);
+    }
+    fclose(f);
+    return up;
+}
+
+/* Stops the devnodes started so far (a failed attempt). */
+static void local_stop_devnodes(struct local *l)
+{
+    for (size_t i = 0; i < l->npids; i++) {
+        kill(l->pids[i], SIGKILL);
+        waitpid(l->pids[i], NULL, 0);
+    }
+    l->npids = 0;
+    for (size_t i = 0; i < l->nurls; i++)
+        free(l->urls[i]);
+    l->nurls = 0;
+}
+
+/* One attempt at starting the devnodes. Returns 0, -1 (err), or 1 when a
+ * devnode exited before listening (its port was taken: worth a retry). */
+static int local_start_devnodes(struct local *l, const struct local_config *cfg, char *devnode,
+                                char *err)
+{
+    int ports[LOCAL_MAX];
+    bool net = cfg->ndevnodes > 1 && !cfg->independent;
+    char log[PATH_MAX];
+
+    if (net && cfg->ndevnodes > LOCAL_NET_MAX)
+        return err_set(err, "a devnode network takes at most %d devnodes (devnode takes 16 "
+                       "--peer)", LOCAL_NET_MAX);
+    if (net && local_pick_ports(cfg->ndevnodes, ports, err) < 0)
+        return -1;
+    for (unsigned i = 0; i < cfg->ndevnodes; i++) {
+        char *argv[40 + 2 * LOCAL_MAX], num[8][32], listen[32], peers[LOCAL_MAX][32];
+        pid_t pid;
+        int status;
+
+        snprintf(listen, sizeof listen, "127.0.0.1:%d", net ? ports[i] : 0);
+        local_devnode_argv(cfg, devnode, i, net ? ports : NULL, argv, num, listen, peers);
+        snprintf(log, sizeof log, "%s/devnode-%u.log", cfg->logdir, i + 1);
+        pid = local_spawn(argv, log, err);
+        if (pid < 0)
+            return -1;
+        l->pids[l->npids++] = pid;
+        if ((l->urls[l->nurls] = local_wait_url(log, pid, err)) == NULL)
+            return net && waitpid(pid, &status, WNOHANG) != 0 ? 1 : -1;
+        l->nurls++;
+    }
+    if (!net)
+        return 0;
+    /* Relays sent while a link is down are dropped: the load starts once
+     * every node has a link up to every other. */
+    uint64_t deadline = timefmt_mono_ns() + 20000000000u;
+    for (unsigned i = 0; i < cfg->ndevnodes;) {
+        long up;
+        snprintf(log, sizeof log, "%s/devnode-%u.log", cfg->logdir, i + 1);
+        up = local_peers_up(log);
+        if (up == (long)cfg->ndevnodes - 1) {
+            i++;
+            continue;
+        }
+        if (waitpid(l->pids[i], NULL, WNOHANG) != 0)
+            return err_set(err, "devnode %u exited while connecting to its peers; see %s", i + 1,
+                           log);
+        if (timefmt_mono_ns() > deadline)
+            return err_set(err, "devnode %u has %ld of its %u peer links up after 20 s; see %s",
+                           i + 1, up < 0 ? 0 : up, cfg->ndevnodes - 1, log);
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    l->network = true;
+    return 0;
+}
+
 struct local *local_start(const struct local_config *cfg, char *err)
 {
     struct local *l = calloc(1, sizeof *l);
-    char beacon[PATH_MAX], devnode[PATH_MAX], log[PATH_MAX], num[7][32], key[PATH_MAX], id[64];
+    char beacon[PATH_MAX], devnode[PATH_MAX], log[PATH_MAX], num[32], key[PATH_MAX], id[64];
+    int rc = 1;
 
     if (l == NULL) {
         err_set(err, "out of memory");
@@ -132,62 +331,13 @@ struct local *local_start(const struct local_config *cfg, char *err)
     if (local_find("devnode", "BSS_DEVNODE", devnode, sizeof devnode, err) < 0 ||
         local_find("beacon", "BSS_BEACON", beacon, sizeof beacon, err) < 0)
         goto fail;
-    for (unsigned i = 0; i < cfg->ndevnodes; i++) {
-        char *argv[32];
-        int k = 0;
-        pid_t pid;
-
-        argv[k++] = devnode;
-        argv[k++] = "--listen";
-        argv[k++] = "127.0.0.1:0";
-        argv[k++] = "--accounts";
-        argv[k++] = (char *)cfg->accounts;
-        argv[k++] = "--shared-block-ids"; /* one network: TaPoS holds on every devnode */
-        argv[k++] = "--stats-json";       /* per-node load, per second, in its log */
-        if (cfg->block_interval > 0) {
-            snprintf(num[0], sizeof num[0], "%g", cfg->block_interval);
-            argv[k++] = "--block-interval";
-            argv[k++] = num[0];
-        }
-        if (cfg->capacity > 0) {
-            snprintf(num[1], sizeof num[1], "%g", cfg->capacity);
-            argv[k++] = "--capacity";
-            argv[k++] = num[1];
-        }
-        if (cfg->max_tx_size > 0) {
-            snprintf(num[2], sizeof num[2], "%u", cfg->max_tx_size);
-            argv[k++] = "--max-tx-size";
-            argv[k++] = num[2];
-        }
-        if (cfg->max_block_size > 0) {
-            snprintf(num[4], sizeof num[4], "%u", cfg->max_block_size);
-            argv[k++] = "--max-block-size";
-            argv[k++] = num[4];
-        }
-        if (cfg->capacity_ops > 0) {
-            snprintf(num[5], sizeof num[5], "%g", cfg->capacity_ops);
-            argv[k++] = "--capacity-ops";
-            argv[k++] = num[5];
-        }
-        if (cfg->genesis != NULL) {
-            argv[k++] = "--genesis";
-            argv[k++] = (char *)cfg->genesis;
-        }
-        if (cfg->max_pending > 0) {
-            snprintf(num[6], sizeof num[6], "%llu", cfg->max_pending);
-            argv[k++] = "--max-pending";
-            argv[k++] = num[6];
-        }
-        argv[k] = NULL;
-        snprintf(log, sizeof log, "%s/devnode-%u.log", cfg->logdir, i + 1);
-        pid = local_spawn(argv, log, err);
-        if (pid < 0)
-            goto fail;
-        l->pids[l->npids++] = pid;
-        if ((l->urls[l->nurls] = local_wait_url(log, pid, err)) == NULL)
-            goto fail;
-        l->nurls++;
+    for (int attempt = 0; rc == 1 && attempt < 3; attempt++) {
+        if (attempt > 0)
+            local_stop_devnodes(l);
+        rc = local_start_devnodes(l, cfg, devnode, err);
     }
+    if (rc != 0)
+        goto fail;
     for (unsigned i = 0; i < cfg->nbeacons; i++) {
         char *argv[16];
         int k = 0;
@@ -209,9 +359,9 @@ struct local *local_start(const struct local_config *cfg, char *err)
             argv[k++] = key;
         }
         if (cfg->beacon_threads > 0) {
-            snprintf(num[3], sizeof num[3], "%u", cfg->beacon_threads);
+            snprintf(num, sizeof num, "%u", cfg->beacon_threads);
             argv[k++] = "--threads";
-            argv[k++] = num[3];
+            argv[k++] = num;
         }
         argv[k] = NULL;
         snprintf(log, sizeof log, "%s/beacon-%u.log", cfg->logdir, i + 1);
@@ -231,6 +381,11 @@ size_t local_nodes(const struct local *l, const char *const **urls)
 {
     *urls = (const char *const *)l->urls;
     return l->nurls;
+}
+
+bool local_network(const struct local *l)
+{
+    return l != NULL && l->network;
 }
 
 int local_kill_beacon(struct local *l, unsigned i)

@@ -296,6 +296,14 @@ static int load_summary(struct rep *r, char *err)
 
 /* ---- devnode logs (--local runs) ---- */
 
+/* Counting the seconds a relay link was down while it mattered: from the
+ * first second with every link up to the last second with load, that one
+ * excluded (the start and the shutdown are not outages). */
+struct node_links {
+    bool meshed;
+    size_t down, down_at_last_load;
+};
+
 static int node_push(struct rep_node *n, double t, double applied, double accepted,
                      double rejected, double pending, double head)
 {
@@ -321,9 +329,42 @@ static int node_push(struct rep_node *n, double t, double applied, double accept
     return 0;
 }
 
+/* A devnode network's figures of one stats line (absent without --peer).
+ * *down: a link was down in this second, counted once the mesh was full. */
+static void node_net(struct rep_node *n, const struct jv *j, bool *down)
+{
+    const char *role = jv_str(jv_get(j, "role"), NULL);
+    double v, up;
+
+    *down = false;
+    if (role == NULL)
+        return;
+    n->net = true;
+    snprintf(n->role, sizeof n->role, "%s", role);
+    if (rep_jnum(jv_get(j, "lib"), &v))
+        n->lib = v;
+    if (rep_jnum(jv_get(j, "peers"), &v))
+        n->peers = v;
+    if (rep_jnum(jv_get(j, "relay_queue"), &v) && v > n->relay_queue_max)
+        n->relay_queue_max = v;
+    if (rep_jnum(jv_get(j, "behind"), &v) && v > n->behind_max)
+        n->behind_max = v;
+    if (rep_jnum(jv_get(j, "relay_dropped"), &v))
+        n->relay_dropped = v;
+    if (rep_jnum(jv_get(j, "missed_blocks"), &v))
+        n->missed_blocks = v;
+    if (rep_jnum(jv_get(j, "relay_too_big_tx"), &v))
+        n->too_big_tx = v;
+    if (rep_jnum(jv_get(j, "relay_too_big_blocks"), &v))
+        n->too_big_blocks = v;
+    if (rep_jnum(jv_get(j, "block_id_mismatch"), &v))
+        n->id_mismatch = v;
+    *down = rep_jnum(jv_get(j, "peers_up"), &up) && up < n->peers;
+}
+
 /* One stats line; false when it is not one. */
 static bool node_line(struct rep_node *n, const char *line, size_t len, double offset,
-                      bool *oom)
+                      bool *oom, struct node_links *lk)
 {
     struct jv *j = jv_parse(line, len, 8, NULL);
     double t, applied, accepted, rejected, pending, secs, head;
@@ -337,10 +378,19 @@ static bool node_line(struct rep_node *n, const char *line, size_t len, double o
         rep_jnum(jv_get(j, "head_block"), &head)) {
         if (!(secs > 0))
             secs = 1;
+        bool down;
         ok = true;
         if (node_push(n, t + offset, applied / secs, accepted / secs, rejected / secs,
                       pending, head) < 0)
             *oom = true;
+        node_net(n, j, &down);
+        lk->meshed = lk->meshed || (n->net && !down);
+        /* Up to (not with) the last second with load: a node's last line
+         * is often its shutdown, where the peers stop first. */
+        if (applied > 0 || accepted > 0)
+            lk->down_at_last_load = lk->down;
+        if (lk->meshed && down)
+            lk->down++;
     }
     jv_free(j);
     return ok;
@@ -353,6 +403,7 @@ static int node_load(struct rep_node *n, const char *path, double offset, char *
     size_t cap = 0, lineno = 0;
     ssize_t len;
     bool oom = false;
+    struct node_links lk = {0};
 
     if (f == NULL)
         return err_set(err, "%s: cannot open: %s", path, strerror(errno));
@@ -360,9 +411,10 @@ static int node_load(struct rep_node *n, const char *path, double offset, char *
         lineno++;
         if (line[0] != '{')
             continue;
-        if (!node_line(n, line, (size_t)len, offset, &oom) && n->bad_lines++ == 0)
+        if (!node_line(n, line, (size_t)len, offset, &oom, &lk) && n->bad_lines++ == 0)
             n->first_bad = lineno;
     }
+    n->links_down_s = lk.down_at_last_load;
     free(line);
     fclose(f);
     return oom ? err_set(err, "%s: out of memory", path) : 0;

@@ -124,6 +124,16 @@ struct rep_node {
     double *head;           /* head block at the end of each interval */
     size_t bad_lines;       /* lines starting with '{' that were not stats */
     size_t first_bad;       /* the first one's line number */
+    /* A devnode network's figures (devnode --peer; net false otherwise). */
+    bool net;
+    char role[16];          /* "producer" or "follower" */
+    double lib, peers;      /* last line's LIB and number of peers */
+    double relay_queue_max; /* most relay messages waiting at once */
+    double relay_dropped;   /* total (last line) */
+    double missed_blocks, too_big_tx, too_big_blocks, id_mismatch; /* totals */
+    double behind_max;      /* most blocks behind what a peer relayed */
+    size_t links_down_s;    /* seconds with a link down after the first full
+                             * mesh and before the last second with load */
 };
 
 struct rep {

@@ -471,6 +471,45 @@ static void manifest(struct rep *r, struct sbuf *o)
     sbuf_adds(o, "</pre></section>\n");
 }
 
+/* A devnode network's own figures, one row per devnode (--local runs). */
+static void network(struct rep *r, struct sbuf *o)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < r->nnodes; i++)
+        any = any || r->nodes[i].net;
+    if (!any)
+        return;
+    sbuf_adds(o, "<section id=\"network\"><h2>Devnode network</h2><p class=\"note\">What "
+              "each devnode of the relaying network reported (devnode-N.log): its head and last "
+              "irreversible block at the end, the most relay messages waiting on its links at "
+              "once, what its links dropped (a peer down or a full queue), blocks it could not "
+              "link, the most blocks it was behind its peers, seconds with a relay link down "
+              "while there was load, and what was over the P2P message limit. A follower whose "
+              "head or LIB trails the producer's, or that missed blocks, fell behind the "
+              "network.</p>\n<div class=\"scroll\"><table><thead><tr><th>Devnode</th>"
+              "<th>Role</th><th>Head</th><th>LIB</th><th>Relay queue (max)</th>"
+              "<th>Relay dropped</th><th>Missed blocks</th><th>Behind (max)</th>"
+              "<th>Link down (s)</th><th>Over P2P limit (tx / blocks)</th></tr></thead>"
+              "<tbody>\n");
+    for (size_t i = 0; i < r->nnodes; i++) {
+        const struct rep_node *d = &r->nodes[i];
+        if (!d->net)
+            continue;
+        sbuf_addf(o, "<tr><td>devnode-%u</td><td>", d->n);
+        rep_esc(o, d->role);
+        sbuf_addf(o, "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
+                  "<td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
+                  "<td class=\"n\">%.0f%s</td><td class=\"n\">%.0f</td>"
+                  "<td class=\"n\">%zu</td><td class=\"n\">%.0f / %.0f</td></tr>\n",
+                  d->len ? d->head[d->len - 1] : 0, d->lib, d->relay_queue_max,
+                  d->relay_dropped, d->missed_blocks,
+                  d->id_mismatch > 0 ? " (id mismatch!)" : "", d->behind_max, d->links_down_s,
+                  d->too_big_tx, d->too_big_blocks);
+    }
+    sbuf_adds(o, "</tbody></table></div></section>\n");
+}
+
 static void events(struct rep *r, struct sbuf *o)
 {
     size_t lines = 0;
@@ -500,6 +539,7 @@ int report_page(struct rep *r, struct sbuf *o, char *err)
     summary(r, o);
     if (report_plots(r, o, err) < 0)
         return -1;
+    network(r, o);
     manifest(r, o);
     events(r, o);
     sbuf_adds(o, "<footer class=\"small\">Written by overseer " BSS_VERSION

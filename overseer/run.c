@@ -428,6 +428,10 @@ int run_main(const struct run_config *cfg, char *err)
             .genesis = cfg->sc->local.genesis,
             .nbeacons = r->nbeacons, .endpoint = cfg->bind, .insecure = cfg->insecure,
             .beacon_key_fmt = kfmt, .beacon_threads = cfg->beacon_threads,
+            .independent = cfg->sc->local.independent,
+            .relay_latency_set = cfg->sc->local.has_relay_latency,
+            .relay_latency = (double)cfg->sc->local.relay_latency_ns / 1e9,
+            .relay_bandwidth = cfg->sc->local.relay_bandwidth,
         };
         char opub[4200];
         snprintf(opub, sizeof opub, "%s/keys/overseer.pub", r->out);
@@ -436,8 +440,10 @@ int run_main(const struct run_config *cfg, char *err)
         if (r->local == NULL)
             goto cleanup;
         r->nnodes = local_nodes(r->local, &r->nodes);
-        r->follow_all = r->nnodes > 1;
-        run_log(r, "local: %zu devnode(s) and %u beacon(s) started (logs in %s)", r->nnodes,
+        /* Independent devnodes do not relay: confirmations from each. */
+        r->follow_all = r->nnodes > 1 && !local_network(r->local);
+        run_log(r, "local: %zu devnode(s)%s and %u beacon(s) started (logs in %s)", r->nnodes,
+                local_network(r->local) ? " relaying as one network (devnode-1 produces)" : "",
                 r->nbeacons, r->out);
     }
     if (r->nnodes == 0) {

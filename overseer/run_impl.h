@@ -31,7 +31,7 @@ struct run {
     const char *const *nodes;  /* the target nodes (scenario's, or the devnodes) */
     const char *scen_nodes[SCENARIO_MAX_NODES];
     size_t nnodes;
-    bool follow_all;           /* local devnodes do not relay: follow every one */
+    bool follow_all;           /* independent local devnodes: follow every one */
     char *keys_text;           /* the scenario's account key file (secret; wiped) */
     size_t keys_len;
     struct csvout *ts, *bc, *sum, *nodes_csv;

@@ -83,7 +83,8 @@ static int parse_local(const struct scenario_ctx *cx, const struct scenario_ynod
 {
     static const char *const keys[] = {"devnodes", "capacity", "capacity_ops",
                                        "block_interval", "max_pending", "max_tx_size",
-                                       "max_block_size", "genesis"};
+                                       "max_block_size", "genesis", "network",
+                                       "relay_latency", "relay_bandwidth"};
     struct scenario_local *l = &s->local;
     const struct scenario_ynode *v;
     char buf[64];
@@ -127,6 +128,20 @@ static int parse_local(const struct scenario_ctx *cx, const struct scenario_ynod
     }
     if ((v = scenario_get(n, "genesis")) != NULL &&
         parse_path(cx, v, "local.genesis", s->path, &l->genesis) < 0)
+        return -1;
+    if ((v = scenario_get(n, "network")) != NULL) {
+        bool net;
+        if (scenario_bool(cx, v, "local.network", &net) < 0)
+            return -1;
+        l->independent = !net;
+    }
+    if ((v = scenario_get(n, "relay_latency")) != NULL) {
+        if (scenario_duration(cx, v, "local.relay_latency", 0, 10 * SEC, &l->relay_latency_ns) < 0)
+            return -1;
+        l->has_relay_latency = true;
+    }
+    if ((v = scenario_get(n, "relay_bandwidth")) != NULL &&
+        scenario_number(cx, v, "local.relay_bandwidth", 0.001, 1e6, &l->relay_bandwidth) < 0)
         return -1;
     return 0;
 }

@@ -75,8 +75,9 @@ enum scenario_spread {
 
 /* Where beacons follow blocks for confirmations. */
 enum scenario_follow {
-    SCENARIO_FOLLOW_AUTO,  /* default: the runner decides (every devnode in a local
-                            * run, which do not relay; the first node otherwise) */
+    SCENARIO_FOLLOW_AUTO,  /* default: the runner decides (every devnode of a local
+                            * run with `network: false`, which do not relay; the
+                            * first node otherwise) */
     SCENARIO_FOLLOW_FIRST, /* the first node (a network's nodes share blocks) */
     SCENARIO_FOLLOW_ALL,   /* every node */
 };
@@ -188,6 +189,10 @@ struct scenario_local {
     uint64_t max_pending;      /* 0: devnode's default */
     uint32_t max_tx_size, max_block_size; /* 0: devnode's default */
     char *genesis;             /* resolved path, or NULL (devnode's built-in) */
+    bool independent;          /* `network: false`: separate chains, no relay */
+    bool has_relay_latency;    /* relay_latency_ns was given */
+    uint64_t relay_latency_ns; /* devnode --relay-latency */
+    double relay_bandwidth;    /* devnode --relay-bandwidth, Mbit/s (0: devnode's default) */
 };
 
 /* A loaded scenario: a value the caller owns; release with scenario_free. */

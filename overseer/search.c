@@ -286,6 +286,38 @@ static int search_probe(struct run *r, const struct scenario_phase *p, uint32_t 
     return 0;
 }
 
+/* bitshares-core refuses a signed transaction of 1 MiB or more at push
+ * time, before any chain parameter (db_block.cpp push_transaction:
+ * fc::raw::pack_size( trx ) < (1024 * 1024)): for one transaction it binds
+ * below the 2 MiB P2P message limit. Sizes here are unsigned (what
+ * maximum_transaction_size counts); one signature adds 66 bytes. */
+#define SEARCH_PUSH_LIMIT (1024u * 1024u - 66u)
+
+/* Names the limit the search met: the one between the largest accepted
+ * and the first refused size, else says none was met. */
+static void search_p2p_binds(const struct run *r, uint64_t msg_limit, uint32_t best_size,
+                             uint32_t fail_ops, uint32_t fail_size, char *out, size_t cap)
+{
+    if (fail_ops == 0)
+        snprintf(out, cap, "no limit met up to %u bytes", best_size);
+    else if (fail_size == 0) /* refused before sending: the beacon's own size check */
+        snprintf(out, cap, "the chain's maximum_transaction_size (%u bytes) binds (the beacon "
+                 "refused the larger shape)", r->chain.max_tx_size);
+    else if (best_size <= r->chain.max_tx_size && fail_size > r->chain.max_tx_size)
+        snprintf(out, cap, "the chain's maximum_transaction_size (%u bytes) binds",
+                 r->chain.max_tx_size);
+    else if (best_size < SEARCH_PUSH_LIMIT && fail_size >= SEARCH_PUSH_LIMIT)
+        snprintf(out, cap, "the node's 1 MiB push limit binds (a signed transaction must be "
+                 "under 1048576 bytes; the P2P message limit is %llu)",
+                 (unsigned long long)msg_limit);
+    else if (best_size < msg_limit && fail_size >= msg_limit)
+        snprintf(out, cap, "the %llu-byte P2P message limit binds", (unsigned long long)msg_limit);
+    else
+        snprintf(out, cap, "rejection starts at %u bytes, at none of the known limits "
+                 "(maximum_transaction_size %u, push limit 1048576, P2P %llu): see the node's "
+                 "words", fail_size, r->chain.max_tx_size, (unsigned long long)msg_limit);
+}
+
 int search_p2p_limit(struct run *r, const struct scenario_phase *p, struct phase_result *res,
                      char *err)
 {
@@ -293,7 +325,8 @@ int search_p2p_limit(struct run *r, const struct scenario_phase *p, struct phase
     uint32_t lo = pl->min_ops ? pl->min_ops : 1, hi, best = 0, best_size = 0, fail_ops = 0,
              fail_size = 0, size;
     uint64_t cap;
-    char why[SEARCH_TEXT], fail_why[SEARCH_TEXT] = "", note[2 * SEARCH_TEXT + 400], capnote[300];
+    char why[SEARCH_TEXT], fail_why[SEARCH_TEXT] = "", note[2 * SEARCH_TEXT + 700], capnote[300],
+        binds[300];
     bool pass;
     int rc;
 
@@ -311,6 +344,12 @@ int search_p2p_limit(struct run *r, const struct scenario_phase *p, struct phase
     best_size = size;
     cap = pl->max_message_bytes;
     capnote[0] = '\0';
+    if (SEARCH_PUSH_LIMIT < cap) {
+        snprintf(capnote, sizeof capnote, "the node refuses a transaction of 1 MiB or more at "
+                 "push time, below the %llu-byte P2P message limit: testing up to that push "
+                 "limit", (unsigned long long)cap);
+        cap = SEARCH_PUSH_LIMIT;
+    }
     if (r->chain.max_tx_size < cap) {
         snprintf(capnote, sizeof capnote, "the chain caps transactions at %u bytes "
                  "(maximum_transaction_size), below the %llu-byte P2P message limit: testing at "
@@ -346,6 +385,19 @@ int search_p2p_limit(struct run *r, const struct scenario_phase *p, struct phase
         if (pass) {
             best = ops;
             best_size = size;
+            /* The first estimate came from one small transaction, whose
+             * header weighs more per operation: while nothing failed, aim
+             * again from the larger size so the search reaches the cap. */
+            if (fail_ops == 0 && pl->max_ops == 0 && size > 0) {
+                uint64_t again = (cap + cap / 8) * (uint64_t)best / size + 1;
+                if (again > SCENARIO_MAX_OPS)
+                    again = SCENARIO_MAX_OPS;
+                if (again > hi) {
+                    run_log(r, "p2p_limit \"%s\": %u ops/tx passed; searching up to %u ops",
+                            p->name, best, (uint32_t)again);
+                    hi = (uint32_t)again;
+                }
+            }
         } else {
             fail_ops = ops;
             fail_size = size;
@@ -355,16 +407,18 @@ int search_p2p_limit(struct run *r, const struct scenario_phase *p, struct phase
                 break;
         }
     }
+    search_p2p_binds(r, pl->max_message_bytes, best_size, fail_ops, fail_size, binds,
+                     sizeof binds);
     if (fail_ops != 0)
         snprintf(note, sizeof note, "p2p_limit: largest accepted %u ops/tx = %u bytes; rejection "
-                 "starts at %u ops/tx (%u bytes): %s%s%s", best, best_size, fail_ops, fail_size,
-                 fail_why, capnote[0] ? "; " : "", capnote);
+                 "starts at %u ops/tx (%u bytes): %s; %s%s%s", best, best_size, fail_ops,
+                 fail_size, fail_why, binds, capnote[0] ? "; " : "", capnote);
     else
         snprintf(note, sizeof note, "p2p_limit: every size up to %u ops/tx (%u bytes) was "
-                 "accepted%s%s", best, best_size, capnote[0] ? "; " : "", capnote);
+                 "accepted; %s%s%s", best, best_size, binds, capnote[0] ? "; " : "", capnote);
     run_log(r, "%s", note);
-    snprintf(res->reason, sizeof res->reason, "largest accepted: %u ops/tx, %u bytes", best,
-             best_size);
+    snprintf(res->reason, sizeof res->reason, "largest accepted: %u ops/tx, %u bytes (%s)", best,
+             best_size, fail_ops != 0 ? binds : "no limit met");
     {
         struct csvout_summary sx = {
             .phase = p->name, .kind = "p2p_limit", .phase_start_s = res->start_s,

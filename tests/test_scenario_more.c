@@ -89,6 +89,12 @@ static void test_inline_errors(void **state)
          "t.yaml:2:9: local: unknown key \"capacty\" (did you mean \"capacity\"?)"},
         {"name: t\nlocal: {max_tx_size: 100}\nphases: [{duration: 1, rate: 1}]\n",
          "t.yaml:2:22: local.max_tx_size: 100 is out of range (1024 .. 4294967295)"},
+        {"name: t\nlocal: {relay_latency: 11}\nphases: [{duration: 1, rate: 1}]\n",
+         "t.yaml:2:24: local.relay_latency: 11 is out of range (0 .. 10 seconds)"},
+        {"name: t\nlocal: {relay_bandwidth: 0}\nphases: [{duration: 1, rate: 1}]\n",
+         "t.yaml:2:26: local.relay_bandwidth: 0 is out of range (0.001 .. 1e+06)"},
+        {"name: t\nlocal: {network: maybe}\nphases: [{duration: 1, rate: 1}]\n",
+         "t.yaml:2:18: local.network: expected one of false, true, got \"maybe\""},
         {"name: t\nlocal: 3\nphases: [{duration: 1, rate: 1}]\n",
          "t.yaml:2:8: local: expected a mapping (devnodes, capacity, block_interval, ...), got \"3\""},
         {"name: t\nlocal: {devnodes: 3}\nphases: [{duration: 1, rate: 1, nodes: {weights: [1, 1]}}]\n",
@@ -371,6 +377,31 @@ static void test_paths(void **state)
     scenario_free(&s);
 }
 
+/* local: a network by default; network: false, relay options (issue 16). */
+static void test_local_network(void **state)
+{
+    struct scenario s;
+    (void)state;
+
+    parse_ok("name: n\nlocal: {devnodes: 3}\nphases: [{duration: 1, rate: 1}]\n", &s);
+    assert_false(s.local.independent);
+    assert_false(s.local.has_relay_latency);
+    assert_true(s.local.relay_bandwidth == 0);
+    scenario_free(&s);
+    parse_ok("name: n\nlocal: {devnodes: 3, network: false, relay_latency: 0, "
+             "relay_bandwidth: 2.5}\nphases: [{duration: 1, rate: 1}]\n", &s);
+    assert_true(s.local.independent);
+    assert_true(s.local.has_relay_latency);
+    assert_int_equal(s.local.relay_latency_ns, 0);
+    assert_true(s.local.relay_bandwidth == 2.5);
+    scenario_free(&s);
+    parse_ok("name: n\nlocal: {network: true, relay_latency: 120ms}\n"
+             "phases: [{duration: 1, rate: 1}]\n", &s);
+    assert_false(s.local.independent);
+    assert_int_equal(s.local.relay_latency_ns, 120 * SEC / 1000);
+    scenario_free(&s);
+}
+
 /* ---- scaling ---- */
 
 static void test_scale(void **state)
@@ -539,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_file_limits),
         cmocka_unit_test(test_yaml_forms),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_local_network),
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_curves),
         cmocka_unit_test(test_names),
