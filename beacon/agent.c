@@ -219,6 +219,9 @@ static void agent_prepare(struct agent *a, const struct proto_prepare *p)
     struct phase_job *j;
 
     agent_reap_job(a, false);
+    /* A job that posted its DONE is only freeing its engine: wait for it. */
+    if (a->job != NULL && atomic_load(&a->job->finished))
+        agent_reap_job(a, true);
     if (a->job != NULL) {
         agent_send_simple(a, PROTO_ERROR, "PREPARE while a phase is still running");
         return;
@@ -239,6 +242,7 @@ static void agent_prepare(struct agent *a, const struct proto_prepare *p)
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->cv, NULL);
     atomic_init(&j->state, ST_PREPARING);
+    atomic_init(&j->finished, false);
     a->job = j;
     if (pthread_create(&j->tid, NULL, job_main, j) != 0) {
         a->job = NULL;

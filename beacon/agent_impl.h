@@ -32,6 +32,7 @@ struct phase_job {
     struct engine *_Atomic engine;
     atomic_int state;
     atomic_int stop_requests;
+    atomic_bool finished; /* DONE posted: only the clean-up is left */
     struct stats_interval total; /* the run's total, kept for DONE */
     uint64_t k_base;   /* transactions this beacon signed in earlier phases */
     uint64_t signed_count; /* and in this one (set when the engine ends) */

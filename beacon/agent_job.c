@@ -202,6 +202,10 @@ void *job_main(void *arg)
             m->u.done.signed_count = cpu.signed_count;
             m->u.done.send_cpu_ns = cpu.send_ns;
             m->u.done.sent_count = cpu.sent_count;
+            /* Before the post: the overseer may answer DONE with the next
+             * PREPARE at once, and the agent must then wait for this
+             * thread's clean-up instead of refusing it as still running. */
+            atomic_store(&j->finished, true);
             agent_post(j->a, m);
         }
         agent_log("phase %u: done", j->conf.phase);
