@@ -23,6 +23,10 @@
  * bytes; read again below LOW. */
 #define OUT_HIGH (8u << 20)
 #define OUT_LOW (1u << 20)
+/* Bytes of replies one writeable callback may write (see on_writeable). */
+#define WRITE_BURST (256u << 10)
+/* Bytes one read of a connection may take in (see wsserver_new). */
+#define READ_BUF (256u << 10)
 
 struct outmsg {
     struct outmsg *next;
@@ -216,19 +220,30 @@ static int on_receive(struct wsserver *s, struct conn *c, const char *in, size_t
     return 0;
 }
 
+/* Writes queued replies while the socket takes them, up to WRITE_BURST
+ * bytes per call. One message per writeable callback (one per event-loop
+ * pass) capped the replies at passes x connections per second: on a loaded
+ * host the loop made ~900 passes a second, so acks of a 3 500 tx/s node
+ * left at ~1 300/s and waited seconds while each read took in 64 KiB of
+ * requests (issue 11). The burst bound keeps one connection from holding
+ * the loop (and the service timer) for long. */
 static int on_writeable(struct conn *c)
 {
-    struct outmsg *m = c->head;
+    size_t burst = 0;
 
-    if (m == NULL)
-        return 0;
-    if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-        return -1;
-    c->head = m->next;
-    if (c->head == NULL)
-        c->tail = NULL;
-    c->out_bytes -= m->len;
-    free(m);
+    while (c->head != NULL && burst < WRITE_BURST) {
+        struct outmsg *m = c->head;
+        if (burst > 0 && lws_send_pipe_choked(c->wsi))
+            break;
+        if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+            return -1;
+        burst += m->len;
+        c->head = m->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        c->out_bytes -= m->len;
+        free(m);
+    }
     if (c->paused && c->out_bytes < OUT_LOW) {
         c->paused = false;
         lws_rx_flow_control(c->wsi, 1);
@@ -486,6 +501,12 @@ struct wsserver *wsserver_new(const struct wsserver_cfg *cfg, const struct wsser
     info.gid = -1;
     info.uid = -1;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    /* libwebsockets reads each socket into this buffer, one read per
+     * connection per event-loop pass (default 4 KiB: about six broadcasts).
+     * On a loaded host the loop makes a few hundred to a few thousand
+     * passes a second, which capped what a connection could deliver below
+     * the capacity of a busy node (issue 11). */
+    info.pt_serv_buf_size = READ_BUF;
     if (cfg->tls_cert != NULL) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = cfg->tls_cert;
