@@ -35,17 +35,6 @@ static void ws(struct scan *s)
         s->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the string at s->p. Its ASCII decoding goes to dec (up to cap
  * bytes); *n is the decoded length, or cap + 1 when it did not fit or held
  * anything but ASCII (no key or hex string we look for does). dec may be
@@ -102,7 +91,7 @@ static int scan_string(struct scan *s, char *dec, size_t cap, size_t *n)
                     return scan_fail(s, "short \\u escape");
                 cp = 0;
                 for (int i = 0; i < 4; i++) {
-                    int v = hexval(s->p[i]);
+                    int v = hex_nibble(s->p[i]);
                     if (v < 0)
                         return scan_fail(s, "bad \\u escape");
                     cp = cp << 4 | (unsigned)v;

@@ -14,7 +14,7 @@ void hex_encode(char *out, const uint8_t *in, size_t len)
     out[2 * len] = '\0';
 }
 
-static int hex_nibble(char c)
+int hex_nibble(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -13,6 +13,9 @@ void hex_encode(char *out, const uint8_t *in, size_t len);
  * Returns the number of bytes written (inlen / 2), or -1 with err set:
  * odd length, a non-hex character (its offset is named), or more than cap
  * bytes of output. */
+/* The value of one hex digit (either case), or -1 for any other character. */
+int hex_nibble(char c);
+
 long hex_decode(uint8_t *out, size_t cap, const char *in, size_t inlen, char *err);
 
 /* Like hex_decode, but the input must be exactly 2*outlen characters.
