@@ -382,8 +382,15 @@ static enum stats_verdict node_bound(const struct stats_interval *s,
         because_add(&b, "ack p99 %s rising from %s", d1, d2);
         ack_named = true;
     }
+    /* In flight growing by a quarter of the sends; or by a twentieth while
+     * the acks are slow and getting slower (a node applying 3,500 of 4,000
+     * tx/s a second grows both a little every second: 500 more unanswered,
+     * +0.14 s of ack; a node keeping up at 2,000 tx/s with acks of 100-200 ms
+     * jitters by as much in flight, but its acks are not past the floor). */
     if (prev != NULL && s->g.in_flight > prev->g.in_flight + 100 &&
-        s->g.in_flight > prev->g.in_flight + c->sent / 4)
+        (s->g.in_flight > prev->g.in_flight + c->sent / 4 ||
+         (s->g.in_flight > prev->g.in_flight + c->sent / 20 && ack99 >= STATS_ACK_SLOW_NS &&
+          ack99 > was99)))
         because_add(&b, "in flight %" PRIu64 ", up from %" PRIu64, s->g.in_flight,
                     prev->g.in_flight);
     if (prev != NULL) {

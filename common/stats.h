@@ -182,6 +182,7 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
 #define STATS_ACK_RISE_NS UINT64_C(500000000) /* N8: ack p99 at least this... */
 #define STATS_ACK_RISE_STEP_NS UINT64_C(250000000) /* ...and this much above prev's */
 #define STATS_ACK_NOTE_NS UINT64_C(100000000) /* ack p99 named in a node-bound reason */
+#define STATS_ACK_SLOW_NS UINT64_C(250000000) /* N9: ack p99 at least this (see there) */
 
 /* The verdict for interval s, with prev the interval before it (for trends;
  * may be NULL). s and prev may also be windows (merges of several
@@ -231,9 +232,14 @@ int stats_invariant_check(const struct stats_interval *total, char *err);
  *     > p99(prev) + STATS_ACK_RISE_STEP_NS (a node that applies slower than
  *     it is offered answers later every second, by a fixed amount: its
  *     queue grows by the excess, served at its rate);
- *  N9 growing in-flight: prev given, in_flight(s) > in_flight(prev) +
- *     max(100, sent(s) / 4) (a quarter of the interval's sends more left
- *     unanswered than before);
+ *  N9 growing in-flight: prev given, in_flight(s) > in_flight(prev) + 100
+ *     and either > in_flight(prev) + sent(s) / 4 (a quarter of the
+ *     interval's sends more left unanswered than before), or >
+ *     in_flight(prev) + sent(s) / 20 while ack p99(s) >= STATS_ACK_SLOW_NS
+ *     and above p99(prev) (a node that applies a little less than it is
+ *     offered: 3,500 of 4,000 tx/s grows in-flight by 500 and the ack by
+ *     0.14 s every second, under the N8 step; a node keeping up at 2,000 tx/s
+ *     with 100-200 ms acks jitters as much in flight, under the ack floor);
  *  N10 confirmation shortfall over the window W = s + prev (prev optional):
  *     W saw at least one block, W.accepted >= STATS_CONFIRM_MIN_TX,
  *     W.confirmed < STATS_CONFIRM_RATIO * W.accepted, the backlog

@@ -102,17 +102,23 @@ assert "verdict: ok" in log, log[-800:]
 assert late_ms("p50") < 5, (late_ms("p50"), late_ms("p99"))'
 
 beacon unl --node "$URL_main" --rate unlimited --duration 3 --window 64
-check unl "unlimited for 3 s: the window of 64 is kept full (Little: rate >= half of 64 / ack mean), all confirmed" '
+check unl "unlimited for 3 s: the window of 64 is kept full (Little: rate >= half of 64 / ack mean) unless the signers are the limit, said as beacon-bound; all confirmed" '
 assert RC == 0, log
 # Unlimited means the window is always full, so each second the rate is the
 # window over the node'"'"'s answer time (Little'"'"'s law), whatever the machine:
-# a stalled connection or a sender that waits falls far below it.
+# a stalled connection or a sender that waits falls far below it. The pool
+# follows the sent rate, so on 2 cores shared with the node the signers can
+# be the limit: such a second found the pool empty, and must say
+# beacon-bound (the beacon'"'"'s own limit, honestly named).
 full = [r for r in rows if r["dur"] >= 0.9 and r["t"] <= 3.05 and r["sent"] > 0 and r.get("nodes")
         and r["nodes"][0]["ack_mean_ms"] > 0]
 assert len(full) >= 2, rows
 for r in full:
     little = 64 / (r["nodes"][0]["ack_mean_ms"] / 1000)
-    assert r["sent"] / r["dur"] >= 0.5 * little, (r["t"], r["sent"], r["dur"], r["nodes"][0]["ack_mean_ms"], little)
+    if r["pool_empty"] > 0:
+        assert r["verdict"] == "beacon-bound", r
+    else:
+        assert r["sent"] / r["dur"] >= 0.5 * little, (r["t"], r["sent"], r["dur"], r["nodes"][0]["ack_mean_ms"], little)
 assert tot["sent"] > 500, tot
 assert tot["sent"] == tot["accepted"] == tot["confirmed"], tot
 assert tot["rejected_total"] == 0 and tot["lost"] == 0, (tot, rej)

@@ -205,7 +205,8 @@ assert [r["phase"] for r in summary] == ["before", "cut"], summary
 assert "run completed" in events, events[-1500:]' "$tmp/ov.log" "$tmp/b3.log"
 
 check "b3's cut link: the overseer reports b3 lost, and only b3" '
-lost = [l for l in events.splitlines() if " lost" in l]
+import re
+lost = [l for l in events.splitlines() if re.search(r"beacon \S+ lost:", l)]
 assert len(lost) == 1 and "beacon b3 lost" in lost[0], lost or events
 print(lost[0])' "$tmp/out/events.log"
 

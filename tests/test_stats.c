@@ -513,6 +513,53 @@ static void test_verdict_node_slower_acks(void **state)
     free(s);
 }
 
+/* A node that applies a little less than it is offered (3,500 of 4,000 tx/s,
+ * as devnode --capacity 3500 and a real witness_node at its limit): each
+ * second 500 more are left in flight and the ack p99 grows by 0.14 s, under
+ * the N8 step. Node-bound once the acks are slow (N9); a node keeping up at
+ * 2,000 tx/s whose in-flight jitters by as much, with acks of 100-200 ms, is
+ * not. */
+static void test_verdict_node_slightly_short(void **state)
+{
+    (void)state;
+    struct stats_interval *prev = healthy(1), *s = healthy(2);
+    const uint64_t ms = 1000000;
+    char reason[96];
+
+    for (uint64_t i = 2; i <= 10; i++) {
+        *prev = *s;
+        s->seq = i;
+        s->c.offered = s->c.sent = 4000;
+        s->c.accepted = s->c.confirmed = 3500;
+        s->g.in_flight = 20 + 500 * (i - 1);
+        hist_reset(&s->ack);
+        hist_record_n(&s->ack, (140 * (i - 1)) * ms, 3500);
+        enum stats_verdict v = judge(s, prev, ms, reason);
+        if (140 * (i - 1) >= 250)
+            assert_int_equal(v, STATS_NODE_BOUND);
+        if (v == STATS_NODE_BOUND)
+            assert_non_null(strstr(reason, "in flight"));
+        else
+            assert_int_equal(v, STATS_OK);
+    }
+    /* Keeping up at 2,000 tx/s: in flight up by 150 in a second of jitter,
+     * acks of 100-200 ms. */
+    free(prev);
+    free(s);
+    prev = healthy(1);
+    s = healthy(2);
+    hist_reset(&prev->ack);
+    hist_record_n(&prev->ack, 100 * ms, 2000);
+    hist_reset(&s->ack);
+    hist_record_n(&s->ack, 200 * ms, 2000);
+    prev->g.in_flight = 200;
+    s->g.in_flight = 350;
+    s->c.accepted = s->c.confirmed = 1850;
+    assert_int_equal(judge(s, prev, ms, reason), STATS_OK);
+    free(prev);
+    free(s);
+}
+
 /* A node killed at 10 s and restarted at 13 s, 300 tx/s: the connection
  * drops, nothing can be sent, then the held transactions go out late and
  * the new chain rejects their TaPoS. Node-bound throughout, never ok, never
@@ -969,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_verdict_run_total),
         cmocka_unit_test(test_verdict_beacon_before_node),
         cmocka_unit_test(test_verdict_node_slower_acks),
+        cmocka_unit_test(test_verdict_node_slightly_short),
         cmocka_unit_test(test_verdict_outage),
         cmocka_unit_test(test_verdict_beacon_own_evidence),
         cmocka_unit_test(test_invariant),
