@@ -10,7 +10,7 @@
  * it run for 1 ms, over and over (25 % of the wall time; the load costs it
  * about 15 %). Measured: the old loop failed 5 runs of 6 (a second at
  * 20-66 % of the capacity), this one passed 4 of 4 (94-108 %).
- * Timing-sensitive, so in the slow suite (gcc build, not sanitizers).
+ * Timing-sensitive: in the slow suite, not built with sanitizers.
  * Bounded: about 15 s (pre-signing, 6 s of load). */
 #include <setjmp.h>
 #include <stdarg.h>
