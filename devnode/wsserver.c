@@ -233,7 +233,7 @@ static int on_writeable(struct conn *c)
 
     while (c->head != NULL && burst < WRITE_BURST) {
         struct outmsg *m = c->head;
-        if (burst > 0 && lws_send_pipe_choked(c->wsi))
+        if (burst > 0 && lws_partial_buffered(c->wsi))
             break;
         if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
             return -1;

@@ -141,6 +141,10 @@ static void deadline_cb(lws_sorted_usec_list_t *sul)
     struct wstc *c = lws_container_of(sul, struct wstc, deadline);
 
     c->timed_out = true;
+    /* The deadline can fire in the timer pass of lws_service just before
+     * it polls with no timer left (up to its 30 s default): wake that
+     * poll, or a short wstc_recv would block for seconds. */
+    lws_cancel_service(c->ctx);
 }
 
 /* Services until done(c) or the timeout; returns done(c). */
