@@ -167,7 +167,7 @@ kill "$PID_cap2" 2>/dev/null
 # seconds it holds everything back are node-bound, never beacon-bound.
 start_devnode stop --listen 127.0.0.1:0 --block-interval 0.5
 # PID_stop is the `timeout` wrapper: the devnode is its child.
-DN_stop=$(cat "/proc/$PID_stop/task/$PID_stop/children" 2>/dev/null | awk '{print $1}')
+DN_stop=$(python3 "$SRC/tests/procs.py" "$PID_stop" | head -n 1)
 ( sleep 4; kill -STOP "$DN_stop"; sleep 5; kill -CONT "$DN_stop" ) &
 pids+=($!)
 beacon stop --node "$URL_stop" --rate 300 --duration 14 --drain 3 --window 256 --late-ms 5

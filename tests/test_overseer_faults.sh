@@ -31,7 +31,7 @@ start_beacon() { # ID PORT: sets $bpid (the `timeout` wrapper's pid)
 }
 # The beacon itself: the child of the `timeout` this script started (signals other than
 # TERM/INT/HUP do not pass through timeout).
-child() { local c=""; for _ in $(seq 50); do c=$(cat "/proc/$1/task/$1/children" 2>/dev/null); [ -n "$c" ] && break; sleep 0.1; done; echo $c; }
+child() { local c=""; for _ in $(seq 50); do c=$(python3 "$SRC/tests/procs.py" "$1" | head -n 1); [ -n "$c" ] && break; sleep 0.1; done; echo $c; }
 # Sums of a devnode's JSON lines and of a run's timeseries.csv (tx).
 applied() { python3 -c "
 import json, sys
