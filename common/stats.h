@@ -173,6 +173,14 @@ void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
  * (ERR_LEN) naming the first equation that fails and both sides. */
 int stats_invariant_check(const struct stats_interval *total, char *err);
 
+/* Rejections of every category in c (the sum of c->rejected[]). */
+uint64_t stats_rejected_total(const struct stats_counters *c);
+
+/* Writes ns as a human duration into buf (cap bytes, NUL-terminated): three
+ * significant digits in ns, µs, ms or s ("840ms", "1.26s"). */
+void stats_fmt_dur(char *buf, size_t cap, uint64_t ns);
+
+/* The verdict (stats_verdict.c). */
 /* Thresholds of the verdict. */
 #define STATS_DEFAULT_LATE_NS UINT64_C(1000000) /* late_ns 0 selects 1 ms */
 #define STATS_CPU_BOUND_PCT 90.0  /* cpu_proc_all_pct at or above: CPU-bound */
