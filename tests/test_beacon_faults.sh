@@ -5,14 +5,12 @@
 set -u
 BEACON=$1 DEVNODE=$2 SRC=$3
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 # Key files must be private (the beacon refuses others-readable ones).
 install -m 600 "$SRC/devnode/test-accounts.keys" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$2" 2>/dev/null | head -n 12; }
 
 echo "1..2"
 # A devnode on a fixed free port, killed at 6 s and started again (a fresh

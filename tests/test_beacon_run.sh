@@ -5,15 +5,13 @@ set -u
 BEACON=$1 DEVNODE=$2 SRC=$3
 KEYS=$SRC/devnode/test-accounts.keys
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 # Key files must be private (beacon refuses others-readable ones): files made here are 0600.
 umask 077
 install -m 600 "$KEYS" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$2" 2>/dev/null | tail -n 25; }
 
 # start_devnode NAME ARGS...: starts devnode, sets URL_<NAME> and PID_<NAME>.
 start_devnode() {

@@ -36,6 +36,7 @@ if ! { command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; }
 fi
 
 tmp=$(mktemp -d /var/tmp/test_docker.XXXXXX)
+. "$(dirname "$0")/tap.sh"
 containers=()
 dockerd_pid=""
 cleanup() {
@@ -51,9 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/# /' "$2" | tail -n 30; }
 # bail DESC LOG: a step the rest depends on failed; every remaining test fails.
 bail() { notok "$1" "$2"; while [ $n -lt $PLAN ]; do notok "skipped: an earlier step failed"; done; exit 1; }
 elapsed() { echo $(( $(date +%s) - $1 )); }

@@ -9,16 +9,14 @@
 set -u
 BEACON=$1 OVERSEER=$2 SRC=$3
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 trap 'rm -rf "$tmp"' EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/err" | tail -n 10; }
 # expect DESC WANT-RC GREP-PATTERN CMD...: CMD exits WANT-RC and its stderr matches.
 expect() {
   local desc=$1 want=$2 pat=$3; shift 3
   timeout 30 "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
   if [ $rc -eq "$want" ] && grep -qE -- "$pat" "$tmp/err"; then ok "$desc"
-  else echo "exit $rc, wanted $want; stderr:" >>"$tmp/err"; notok "$desc"; fi
+  else echo "exit $rc, wanted $want; stderr:" >>"$tmp/err"; notok "$desc" "$tmp/err"; fi
 }
 
 echo "1..9"

@@ -39,6 +39,7 @@ probe=$(ip netns add "${P}probe" 2>&1) ||
 ip netns del "${P}probe"
 
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 # Key files must be private (the overseer refuses others-readable ones): a 0600 copy.
 umask 077
 install -m 600 "$KEYS" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
@@ -54,9 +55,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
 bail() { notok "$@"; while [ $n -lt $PLAN ]; do notok "skipped: an earlier step failed"; done; exit 1; }
 
 # host NAME ADDR: a namespace NAME with eth0 at ADDR/24, plugged into the switch.

@@ -5,19 +5,13 @@ set -u
 OVERSEER=$1 BEACON=$2 DEVNODE=$3 HOSTILE=$4 SRC=$5
 KEYS=$SRC/devnode/test-accounts.keys
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 # Key files must be private (the overseer refuses others-readable ones): files made here are 0600.
 umask 077
 install -m 600 "$KEYS" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# py DESC CODE FILES...: TAP line from a python check; the files are shown on failure.
-py() { local desc=$1 code=$2; shift 2
-  if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 
 echo "1..10"
 

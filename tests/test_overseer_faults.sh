@@ -6,17 +6,12 @@
 set -u
 OVERSEER=$1 BEACON=$2 DEVNODE=$3 HOSTILE=$4 SRC=$5
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 # Key files must be private (beacon and overseer refuse others-readable ones).
 install -m 600 "$SRC/devnode/test-accounts.keys" "$tmp/accounts.keys"; KEYS=$tmp/accounts.keys
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-py() { local desc=$1 code=$2; shift 2
-  if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 # waitfor FILE PATTERN TENTHS: until PATTERN is in FILE (grep -E), at most TENTHS/10 s.
 waitfor() { for _ in $(seq "$3"); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 start_devnode() { # NAME PORT: per-second JSON stats in NAME.json

@@ -3,14 +3,12 @@
 set -u
 BEACON=$1 VEC=$2 DATA=$3
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 trap 'rm -rf "$tmp"' EXIT
 # Key files must be private (beacon refuses others-readable ones): files made here are 0600.
 umask 077
 install -m 600 "$DATA/sample.keys" "$tmp/sample.keys"
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1" "$(head -c 600 "$tmp/err" 2>/dev/null)"; fi; }
+check() { if eval "$2"; then ok "$1"; else notok "$1" "$tmp/err"; fi; }
 vec() { python3 -c "import json,sys; print(json.load(open('$VEC/transfer.json'))['$1'])"; }
 
 echo "1..12"

@@ -8,16 +8,9 @@
 set -u
 OVERSEER=$1
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# py DESC CODE FILES...: a TAP line from a python check; the files are shown on failure.
-py() { local desc=$1 code=$2; shift 2
-  if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 # fails DESC WANT CMD...: the command must fail (exit 1) and say WANT (a regex) on stderr.
 fails() { local desc=$1 want=$2; shift 2
   timeout 60 "$@" >"$tmp/fail.out" 2>"$tmp/fail.err"; local rc=$?
@@ -237,3 +230,4 @@ ids = re.findall(r'<svg class=\"chart\" id=\"([a-z]+)\"', d)
 assert ids == ['throughput', 'latency', 'failures', 'cpu', 'targets', 'nodes', 'backlog'], ids
 assert len(re.findall(r'<path d=\"M', d)) >= 12
 assert 'Stress test report: report-test' in d" "$tmp/chrome.log"
+tap_status
