@@ -87,8 +87,16 @@ YAML
 timeout 180 "$OVERSEER" run "$tmp/lost.yaml" --local --out "$tmp/lost" --quiet --bind "tcp://127.0.0.1:$(freeport)" \
   >"$tmp/lost.log" 2>&1 &
 ov=$!; pids+=($ov)
-for _ in $(seq 200); do grep -q 'phase 1 "load"' "$tmp/lost/events.log" 2>/dev/null && break; sleep 0.1; done
-sleep 5
+# Killed once all three have been sending for 3 s (timeseries.csv rows with
+# beacons_alive 3 and load offered): the phase's start in events.log comes
+# before the beacons finish pre-signing, which under ASan on a busy host
+# took longer than the 5 s this test used to wait.
+running3() { python3 -c "
+import csv, sys
+rows = [r for r in csv.DictReader(open('$tmp/lost/timeseries.csv')) if r['phase'] == 'load'
+        and r['beacons_alive'] == '3' and float(r['offered_tps']) > 0]
+sys.exit(0 if len(rows) >= 3 else 1)" 2>/dev/null; }
+for _ in $(seq 600); do running3 && break; sleep 0.1; done
 # The beacon is a child of the overseer we started: found among $ov's
 # descendants only (tests/procs.py reads /proc; no pkill -f, no procps).
 victim=$(python3 "$SRC/tests/procs.py" "$ov" '--id local-2( |$)' | head -n 1)
