@@ -79,6 +79,9 @@ void tracker_on_block(struct tracker_link *l, const struct blockscan *b, uint32_
     atomic_store(&t->unconfirmed, txmap_size(t->map));
     pthread_mutex_lock(&t->lock);
     stats_merge(&t->acc, &t->local);
+    t->lblk[l->index].blocks++;
+    t->lblk[l->index].txs += b->ntx;
+    t->lblk[l->index].bytes += b->est_bytes;
     if (btime != 0 && l->index == 0 && num >= t->head_num) {
         t->head_time = btime;
         t->head_seen_ns = now;
@@ -199,7 +202,16 @@ void tracker_take(struct tracker *t, struct stats_interval *dst)
      * the way to it (a note lost to memory counts as lost, not as
      * unconfirmed for ever). */
     dst->g.unconfirmed = t->open_pub + t->sn + t->applying + t->pn;
+    for (size_t i = 0; i < t->cfg.ntel && i < STATS_MAX_NODES; i++) {
+        size_t from = i < t->nlinks ? i : 0; /* not followed: the primary's chain */
+        dst->node[i].tel_blocks = t->lblk[from].blocks;
+        dst->node[i].tel_block_txs = t->lblk[from].txs;
+        dst->node[i].tel_block_bytes = t->lblk[from].bytes;
+    }
+    memset(t->lblk, 0, sizeof t->lblk);
     pthread_mutex_unlock(&t->lock);
+    if (t->tel != NULL)
+        nodetel_take(t->tel, dst);
     dst->c.lost += t->note_lost;
     t->note_lost = 0;
 }

@@ -436,6 +436,13 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
         if (l->conn == NULL)
             goto fail;
     }
+    if (cfg->ntel > 0) {
+        struct nodetel_config ncfg = {cfg->urls, cfg->ntel, cfg->tls_insecure, cfg->ca_file,
+                                      cfg->block_interval_s, cfg->max_block_size};
+        t->tel = nodetel_new(&ncfg, err);
+        if (t->tel == NULL)
+            goto fail;
+    }
     if (pthread_create(&t->tid, NULL, tracker_main, t) != 0) {
         err_set(err, "cannot start the tracker thread");
         goto fail;
@@ -443,6 +450,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg, char *err)
     return t;
 fail:
     if (t != NULL) {
+        nodetel_free(t->tel);
         wsc_free(t->w);
         free(t->links);
         txmap_free(t->map);
@@ -460,6 +468,7 @@ void tracker_free(struct tracker *t)
     atomic_store(&t->stop, true);
     wsc_wake(t->w);
     pthread_join(t->tid, NULL);
+    nodetel_free(t->tel);
     for (size_t i = 0; i < t->nlinks; i++)
         tracker_drop_outbox(&t->links[i]);
     wsc_free(t->w);

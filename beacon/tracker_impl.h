@@ -11,6 +11,7 @@
 
 #include "blockscan.h"
 #include "err.h"
+#include "nodetel.h"
 #include "tracker.h"
 #include "txmap.h"
 #include "wsc.h"
@@ -84,6 +85,10 @@ struct tracker {
     uint64_t ev_lost;  /* events dropped while the ring was full */
     uint64_t restarts;
     atomic_uint_fast64_t unconfirmed;
+    struct { /* blocks read from each link since the last tracker_take */
+        uint64_t blocks, txs, bytes;
+    } lblk[TRACKER_MAX_LINKS];
+    struct nodetel *tel; /* NULL when cfg.ntel is 0 */
 
     /* tracker thread only */
     struct wsc *w;
