@@ -1,9 +1,10 @@
 /* nodetel_model.c - see nodetel_model.h.
  *
  * A node is compared with the primary by the ids of the heads they
- * reported: each node keeps the last NODETEL_RING (height, id) pairs it
- * answered with, and a node whose head at some height differs from the
- * primary's at the same height is on another fork. Heads are sampled once a
+ * reported: the primary's last NODETEL_RING (height, id) pairs are kept,
+ * and a node whose head differs from the primary's block at that height
+ * (its answer against the primary's earlier one, or the primary's answer
+ * against its current head) is on another fork. Heads are sampled once a
  * second, so with blocks faster than that some heights are never compared;
  * a fork that lasts is still seen at the next height both report.
  *
@@ -33,7 +34,8 @@ struct nodetel_node {
     bool answered; /* during this interval */
     bool forked;   /* during this interval */
     struct nodetel_sample last;
-    struct nodetel_seen ring[NODETEL_RING]; /* heads it answered with, by height */
+    struct nodetel_seen ring[NODETEL_RING]; /* heads it answered with, by height
+                                             * (read for the primary only) */
     uint32_t change_head, change_time; /* head and its time at its last change */
     uint64_t change_ns;                /* when that change was seen */
     double interval_s;                 /* measured at the last advance (0: none yet) */
@@ -170,9 +172,14 @@ void nodetel_model_add(struct nodetel_model *m, unsigned node, const struct node
         if (nodetel_differs(&m->node[0], s->head, s->head_id))
             d->forked = true;
     } else {
-        for (size_t i = 1; i < m->n; i++)
-            if (nodetel_differs(&m->node[i], s->head, s->head_id))
+        /* Against the others' current heads only: an old answer of theirs
+         * at this height may be of a fork they have since left. */
+        for (size_t i = 1; i < m->n; i++) {
+            const struct nodetel_node *o = &m->node[i];
+            if (o->seen && o->last.head == s->head &&
+                memcmp(o->last.head_id, s->head_id, TX_BLOCK_ID_LEN) != 0)
                 m->node[i].forked = true;
+        }
     }
 }
 
