@@ -23,6 +23,11 @@
 
 #define NODETEL_RING 128
 #define NODETEL_STALL_INTERVALS 3
+/* An answer this recent counts for an interval that got none of its own:
+ * polls (every second on the telemetry thread's clock) and intervals (the
+ * engine's) drift against each other, so now and then an interval falls
+ * between two answers of a healthy node. */
+#define NODETEL_FRESH_NS UINT64_C(1500000000)
 
 struct nodetel_seen {
     uint32_t num;
@@ -32,6 +37,7 @@ struct nodetel_seen {
 struct nodetel_node {
     bool seen;     /* answered at least once */
     bool answered; /* during this interval */
+    uint64_t answer_ns; /* when it last answered */
     bool forked;   /* during this interval */
     struct nodetel_sample last;
     struct nodetel_seen ring[NODETEL_RING]; /* heads it answered with, by height
@@ -168,6 +174,7 @@ void nodetel_model_add(struct nodetel_model *m, unsigned node, const struct node
     memcpy(d->ring[s->head % NODETEL_RING].id, s->head_id, TX_BLOCK_ID_LEN);
     d->last = *s;
     d->answered = true;
+    d->answer_ns = now_ns;
     if (node != 0) {
         if (nodetel_differs(&m->node[0], s->head, s->head_id))
             d->forked = true;
@@ -192,8 +199,10 @@ void nodetel_model_take(struct nodetel_model *m, uint64_t now_ns, struct stats_i
                           : d->interval_s > 0     ? d->interval_s
                                                   : 1.0;
 
-        o->tel_answers = d->answered ? 1 : 0;
-        if (d->answered) {
+        bool fresh = d->answered || (d->seen && now_ns - d->answer_ns <= NODETEL_FRESH_NS);
+
+        o->tel_answers = fresh ? 1 : 0;
+        if (fresh) {
             o->head_block = d->last.head;
             o->lib_block = d->last.lib;
             o->participation_pct = d->last.participation_pct;

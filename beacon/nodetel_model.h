@@ -59,7 +59,9 @@ void nodetel_model_add(struct nodetel_model *m, unsigned node, const struct node
 /* Ends the interval at now_ns: writes every node's telemetry into
  * dst->node[i] (tel_answers 1 and the figures of its last answer when it
  * answered during the interval, else tel_answers 0 and the figures left
- * alone; forked and stalled 0 or 1; max_block_size), raises dst->nnodes to
+ * alone; an answer up to 1.5 s old counts, so that an interval falling
+ * between two polls of a healthy node is not empty; forked and stalled 0
+ * or 1; max_block_size), raises dst->nnodes to
  * the model's node count, and starts the next interval. Block counts
  * (tel_blocks ...) are not the model's: the tracker's. */
 void nodetel_model_take(struct nodetel_model *m, uint64_t now_ns, struct stats_interval *dst);
