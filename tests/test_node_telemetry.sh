@@ -28,7 +28,7 @@ py() { local desc=$1 code=$2; shift 2
   if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; sed 's/^/# /' "$tmp/py.out"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-echo "1..3"
+echo "1..4"
 cat >"$tmp/tel.yaml" <<YAML
 name: tel
 beacons: 1
@@ -110,3 +110,12 @@ r = by[after[-1]][3]
 assert r['head_block'] != '' and int(r['behind_blocks']) <= 2 and r['stalled'] == '0', r
 print('while stopped', [(by[s][3]['head_block'], by[s][3]['behind_blocks'], by[s][3]['stalled']) for s in during])
 " "$tmp/r/nodes.csv"
+py "report.html: the Target nodes section names devnode-3's node as stalled and only it" "
+import html, re
+s = open('$tmp/r/report.html').read()
+i = s.index('id=\"target-nodes\"')
+text = html.unescape(re.sub(r'<[^>]+>', ' ', s[i:s.index('</section>', i)]))
+line = [l for l in text.split('\n') if 'stalled.' in l]
+assert line and 'node 3 (ws://127.0.0.1:$dport)' in line[0] and 'node 1 ' not in line[0] and 'node 2 ' not in line[0], text
+print(' '.join(line[0].split()))
+" "$tmp/r/report.html"
