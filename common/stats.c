@@ -729,6 +729,24 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
                 sbuf_adds(out, "null");
             key(out, "ack_max_ms");
             add_ms(out, n->ack_max_ns);
+            if (n->tel_answers > 0 || n->max_block_size > 0 || n->stalled > 0) {
+                /* Telemetry: the chain figures are null when it did not answer. */
+                bool have = n->tel_answers > 0;
+                double fill = NAN;
+                kv_double(out, "head_block", have ? (double)n->head_block : NAN, "%.0f");
+                kv_double(out, "lib_block", have ? (double)n->lib_block : NAN, "%.0f");
+                kv_double(out, "participation_pct", have ? n->participation_pct : NAN, "%.1f");
+                kv_double(out, "missed_blocks", have ? (double)n->missed_blocks : NAN, "%.0f");
+                kv_double(out, "block_interval_s",
+                          have && n->block_interval_s > 0 ? n->block_interval_s : NAN, "%.3f");
+                kv_u64(out, "blocks", n->tel_blocks);
+                kv_u64(out, "block_txs", n->tel_block_txs);
+                kv_u64(out, "block_bytes", n->tel_block_bytes);
+                stats_node_fill_pct(n, &fill);
+                kv_double(out, "block_fill_pct", fill, "%.3f");
+                kv_u64(out, "forked", n->forked);
+                kv_u64(out, "stalled", n->stalled);
+            }
             sbuf_addc(out, '}');
         }
         sbuf_addc(out, ']');

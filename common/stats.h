@@ -305,7 +305,11 @@ void stats_render_line(struct sbuf *out, const struct stats_interval *s, double 
  * max} (ms with 3 decimals, rounded up to the microsecond so a percentile is
  * never understated), verdict, reason; and, when s->nnodes > 0, nodes: an
  * array with one object per node {sent, accepted, rejected, timeouts,
- * conn_errors, confirmed, ack_mean_ms, ack_max_ms} in node order. verdict and reason may be NULL
+ * conn_errors, confirmed, ack_mean_ms, ack_max_ms} in node order, with, for
+ * a node with telemetry, head_block, lib_block, participation_pct,
+ * missed_blocks, block_interval_s (null when it did not answer), blocks,
+ * block_txs, block_bytes, block_fill_pct (null without blocks), forked,
+ * stalled. verdict and reason may be NULL
  * (rendered as null). Non-finite numbers are rendered as null. */
 void stats_render_json(struct sbuf *out, const struct stats_interval *s, double elapsed_s,
                        const char *verdict, const char *reason);
