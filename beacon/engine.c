@@ -112,7 +112,8 @@ static int engine_start_parts(struct engine *e, struct txgen_config *gen, char *
     const struct engine_config *cfg = &e->cfg;
     struct signer_config scfg = {0};
     struct tracker_config tcfg = {cfg->nodes, cfg->follow_all ? cfg->nnodes : 1,
-                                  cfg->tls_insecure, cfg->ca_file, e->chain.max_block_size};
+                                  cfg->tls_insecure, cfg->ca_file, e->chain.max_block_size,
+                                  cfg->nnodes, e->chain.block_interval};
     struct ratectl_opts ro = {0};
     double peak = 0;
     uint32_t expire;

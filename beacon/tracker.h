@@ -30,6 +30,11 @@ struct tracker_config {
     bool tls_insecure;
     const char *ca_file;
     uint32_t max_block_size; /* for fullness */
+    /* Target-node telemetry (nodetel.h) for urls[0..ntel), every node the
+     * beacon sends to (ntel >= nurls; 0: none), on its own connections;
+     * tracker_take fills dst->node[i]'s telemetry and block counts. */
+    size_t ntel;
+    uint32_t block_interval_s; /* the chain's, for stall detection */
 };
 
 /* Starts the thread and connects. Returns NULL with err. */
@@ -54,7 +59,10 @@ void tracker_note_accepted(struct tracker *t, const uint8_t txid[TX_ID_LEN], uin
 void tracker_flush(struct tracker *t);
 
 /* Moves the tracker's counters and inclusion histogram gathered since the
- * last call into dst (merged), and sets dst's block gauges and
+ * last call into dst (merged), fills the target nodes' telemetry (ntel:
+ * dst->node[i]: nodetel_take, and tel_blocks .. tel_block_bytes from the
+ * blocks read from node i when it is followed, else from the primary), and
+ * sets dst's block gauges and
  * g.unconfirmed (accepted transactions noted and not yet confirmed or
  * lost, consistent with the counters: I3 of the ledger holds over the
  * merged intervals). Call it from the network thread. */

@@ -147,9 +147,67 @@ bool stats_node_ack_mean(const struct stats_node *n, uint64_t *mean_ns)
     return true;
 }
 
+/* Telemetry merge; rel: 0 parts of one interval, 1 src later, -1 src
+ * older (counts add, dst keeps its gauges). */
+static void tel_merge(struct stats_node *a, const struct stats_node *b, int rel)
+{
+    if (rel == 0) {
+        if (b->tel_answers > 0 && a->tel_answers == 0) {
+            a->head_block = b->head_block;
+            a->lib_block = b->lib_block;
+            a->participation_pct = b->participation_pct;
+            a->missed_blocks = b->missed_blocks;
+            a->block_interval_s = b->block_interval_s;
+        } else if (b->tel_answers > 0) {
+            a->head_block = max_u64(a->head_block, b->head_block);
+            a->lib_block = a->lib_block < b->lib_block ? a->lib_block : b->lib_block;
+            if (b->participation_pct < a->participation_pct)
+                a->participation_pct = b->participation_pct;
+            a->missed_blocks = max_u64(a->missed_blocks, b->missed_blocks);
+            if (b->block_interval_s > a->block_interval_s)
+                a->block_interval_s = b->block_interval_s;
+        }
+        a->tel_answers = max_u64(a->tel_answers, b->tel_answers);
+        a->tel_blocks = max_u64(a->tel_blocks, b->tel_blocks);
+        a->tel_block_txs = max_u64(a->tel_block_txs, b->tel_block_txs);
+        a->tel_block_bytes = max_u64(a->tel_block_bytes, b->tel_block_bytes);
+        a->forked = max_u64(a->forked, b->forked);
+        a->stalled = max_u64(a->stalled, b->stalled);
+    } else {
+        if (rel > 0 && b->tel_answers > 0) {
+            a->head_block = b->head_block;
+            a->lib_block = b->lib_block;
+            a->participation_pct = b->participation_pct;
+            a->missed_blocks = b->missed_blocks;
+            a->block_interval_s = b->block_interval_s;
+        }
+        a->tel_answers += b->tel_answers;
+        a->tel_blocks += b->tel_blocks;
+        a->tel_block_txs += b->tel_block_txs;
+        a->tel_block_bytes += b->tel_block_bytes;
+        a->forked += b->forked;
+        a->stalled += b->stalled;
+    }
+    a->max_block_size = max_u64(a->max_block_size, b->max_block_size);
+}
+
+void stats_node_tel_merge(struct stats_node *dst, const struct stats_node *src, bool same)
+{
+    tel_merge(dst, src, same ? 0 : 1);
+}
+
+bool stats_node_fill_pct(const struct stats_node *n, double *pct)
+{
+    if (n->tel_blocks == 0 || n->max_block_size == 0)
+        return false;
+    *pct = 100.0 * (double)n->tel_block_bytes / ((double)n->tel_blocks * (double)n->max_block_size);
+    return true;
+}
+
 static void add_nodes(struct stats_interval *d, const struct stats_interval *s)
 {
     uint32_t n = s->nnodes < STATS_MAX_NODES ? s->nnodes : STATS_MAX_NODES;
+    int rel = s->seq == d->seq ? 0 : s->seq > d->seq ? 1 : -1;
 
     for (uint32_t i = 0; i < n; i++) {
         struct stats_node *a = &d->node[i];
@@ -162,6 +220,7 @@ static void add_nodes(struct stats_interval *d, const struct stats_interval *s)
         a->confirmed += b->confirmed;
         ack_sum_add(a, b->ack_sum_ns, b->ack_sum_hi);
         a->ack_max_ns = max_u64(a->ack_max_ns, b->ack_max_ns);
+        tel_merge(a, b, rel);
     }
     if (n > d->nnodes)
         d->nnodes = n;
@@ -449,6 +508,24 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
                 sbuf_adds(out, "null");
             key(out, "ack_max_ms");
             add_ms(out, n->ack_max_ns);
+            if (n->tel_answers > 0 || n->max_block_size > 0 || n->stalled > 0) {
+                /* Telemetry: the chain figures are null when it did not answer. */
+                bool have = n->tel_answers > 0;
+                double fill = NAN;
+                kv_double(out, "head_block", have ? (double)n->head_block : NAN, "%.0f");
+                kv_double(out, "lib_block", have ? (double)n->lib_block : NAN, "%.0f");
+                kv_double(out, "participation_pct", have ? n->participation_pct : NAN, "%.1f");
+                kv_double(out, "missed_blocks", have ? (double)n->missed_blocks : NAN, "%.0f");
+                kv_double(out, "block_interval_s",
+                          have && n->block_interval_s > 0 ? n->block_interval_s : NAN, "%.3f");
+                kv_u64(out, "blocks", n->tel_blocks);
+                kv_u64(out, "block_txs", n->tel_block_txs);
+                kv_u64(out, "block_bytes", n->tel_block_bytes);
+                stats_node_fill_pct(n, &fill);
+                kv_double(out, "block_fill_pct", fill, "%.3f");
+                kv_u64(out, "forked", n->forked);
+                kv_u64(out, "stalled", n->stalled);
+            }
             sbuf_addc(out, '}');
         }
         sbuf_addc(out, ']');

@@ -116,6 +116,29 @@ struct stats_node {
     uint64_t ack_max_ns;
     uint64_t ack_sum_hi;   /* high 64 bits of the sum (hours of seconds-long acks
                             * over hundreds of beacons pass 2^64 ns) */
+    /* Telemetry: the node's chain as it reported it during the interval
+     * (beacon/nodetel.h; get_dynamic_global_properties once a second).
+     * tel_answers is how many intervals it answered in (0 or 1 for one
+     * interval); when 0, head_block .. block_interval_s are absent (not
+     * zero) and not shown. */
+    uint64_t tel_answers;
+    uint64_t head_block;       /* head_block_number */
+    uint64_t lib_block;        /* last_irreversible_block_num (<= head_block) */
+    double participation_pct;  /* recent_slots_filled: set bits of 128, in % */
+    uint64_t missed_blocks;    /* recently_missed_count */
+    double block_interval_s;   /* head time advance / blocks advanced at its last
+                                * advance (0: not measured yet) */
+    uint64_t tel_blocks;       /* blocks of this node's chain read in the interval
+                                * (by the tracker: from this node when followed,
+                                * else from the primary, whose chain it shares) */
+    uint64_t tel_block_txs;    /* transactions in those blocks */
+    uint64_t tel_block_bytes;  /* packed size of their transactions */
+    uint64_t max_block_size;   /* maximum_block_size, for fullness (0: unknown) */
+    uint64_t forked;           /* intervals in which its head block differed from
+                                * the primary's block at that height */
+    uint64_t stalled;          /* intervals that ended with its head not seen to
+                                * advance for > 3 block intervals (also when it
+                                * did not answer at all) */
 };
 
 /* THE LEDGER: every transaction is counted exactly once at each stage.
@@ -166,7 +189,8 @@ void stats_init(struct stats_interval *s);
  *  - src->seq < dst->seq: src is older; dst keeps its gauges and seq.
  * Merging into a freshly initialised dst (seq 0) thus copies src.
  * Per-node parts add node by node (ack_max_ns takes the larger); nnodes
- * becomes the larger of the two. */
+ * becomes the larger of the two. Per-node telemetry (tel_answers ..
+ * stalled) is merged by stats_node_tel_merge. */
 void stats_merge(struct stats_interval *dst, const struct stats_interval *src);
 
 /* Checks I1-I3 of the ledger on a run's totals. Returns 0, or -1 with err
@@ -289,7 +313,11 @@ void stats_render_line(struct sbuf *out, const struct stats_interval *s, double 
  * max} (ms with 3 decimals, rounded up to the microsecond so a percentile is
  * never understated), verdict, reason; and, when s->nnodes > 0, nodes: an
  * array with one object per node {sent, accepted, rejected, timeouts,
- * conn_errors, confirmed, ack_mean_ms, ack_max_ms} in node order. verdict and reason may be NULL
+ * conn_errors, confirmed, ack_mean_ms, ack_max_ms} in node order, with, for
+ * a node with telemetry, head_block, lib_block, participation_pct,
+ * missed_blocks, block_interval_s (null when it did not answer), blocks,
+ * block_txs, block_bytes, block_fill_pct (null without blocks), forked,
+ * stalled. verdict and reason may be NULL
  * (rendered as null). Non-finite numbers are rendered as null. */
 void stats_render_json(struct sbuf *out, const struct stats_interval *s, double elapsed_s,
                        const char *verdict, const char *reason);
@@ -300,6 +328,20 @@ void stats_render_json(struct sbuf *out, const struct stats_interval *s, double 
  * they balance ("ledger     balanced" or "ledger     UNBALANCED: ..."),
  * latency percentiles, and the final gauges. Ends with a newline. */
 void stats_render_summary(struct sbuf *out, const struct stats_interval *total, double seconds);
+
+/* Merges node src's telemetry into dst's. same: parts of one interval
+ * (several beacons watching the same node): the head is the highest any
+ * saw, the irreversible block the lowest, participation the lowest, missed
+ * blocks and block interval the highest; block counts, max_block_size,
+ * tel_answers, forked and stalled take the larger (every beacon reads the
+ * same blocks and watches the same node: adding would count them once per
+ * beacon). !same: src is a later interval (run totals): the gauges become
+ * src's when it has them (tel_answers > 0), counts add. */
+void stats_node_tel_merge(struct stats_node *dst, const struct stats_node *src, bool same);
+/* Block fullness of node n's blocks: their transactions' packed bytes as %
+ * of blocks * max_block_size into *pct. Returns false (no figure) when no
+ * block was read or the maximum is unknown. */
+bool stats_node_fill_pct(const struct stats_node *n, double *pct);
 
 /* Records one answered request's ack time (due -> answer, ns) in node n:
  * adds it to the 128-bit sum and raises the maximum. */

@@ -90,7 +90,14 @@ void agg_add(struct agg *a, unsigned b, uint32_t second, const struct stats_inte
     sl->got[b] = 1;
     if (second > a->newest)
         a->newest = second;
-    /* Per-beacon gauges are merged as parts of one interval (same seq). */
+    /* Per-beacon gauges are merged as parts of one interval (same seq).
+     * So is each target node's telemetry (stats_node_tel_merge), which
+     * every beacon measures of the same node: the row keeps the highest
+     * head any beacon saw, the lowest irreversible block and participation,
+     * the highest missed count and block interval, and the larger of the
+     * block counts and of the forked / stalled flags (not their sum: each
+     * beacon reads the same blocks). A beacon whose node did not answer
+     * leaves the others' figures alone. */
     struct stats_interval part = *s;
     part.seq = second;
     sl->row.s.seq = second;

@@ -125,6 +125,16 @@ static void col_pct(struct em *e, const char *name, double v)
         sbuf_addf(e->b, "%.1f", v == 0 ? 0.0 : v);
 }
 
+/* A count that may be absent (have false: an empty field). */
+static void col_opt_u64(struct em *e, const char *name, bool have, uint64_t v)
+{
+    sep(e);
+    if (e->header)
+        sbuf_adds(e->b, name);
+    else if (have)
+        sbuf_add_u64(e->b, v);
+}
+
 static void col_rate(struct em *e, const char *name, uint64_t count)
 {
     col_num(e, name, e->header ? 0 : (double)count / e->secs);
@@ -296,6 +306,38 @@ static void summary_cols(struct em *e, const struct stats_interval *w,
     col_str(e, "note", x->note);
 }
 
+/* The node's telemetry (stats.h, nodetel.h). Its chain figures are empty
+ * when it did not answer in the interval; forked and stalled are empty only
+ * when no beacon collected telemetry at all (a 1.2 beacon). behind_blocks is
+ * the highest head of any node in the interval minus this one's. */
+static void tel_cols(struct em *e, const struct stats_interval *s, const struct stats_node *n)
+{
+    bool have = n->tel_answers > 0;
+    bool on = have || n->max_block_size > 0 || n->forked > 0 || n->stalled > 0;
+    uint64_t top = 0;
+    double fill = NAN;
+
+    for (uint32_t i = 0; i < s->nnodes && i < STATS_MAX_NODES; i++)
+        if (s->node[i].tel_answers > 0 && s->node[i].head_block > top)
+            top = s->node[i].head_block;
+    col_opt_u64(e, "head_block", have, n->head_block);
+    col_opt_u64(e, "lib_block", have, n->lib_block);
+    col_opt_u64(e, "lib_lag_blocks", have && n->lib_block <= n->head_block,
+                n->head_block - n->lib_block);
+    col_opt_u64(e, "behind_blocks", have, top - n->head_block);
+    col_pct(e, "participation_pct", have ? n->participation_pct : NAN);
+    col_opt_u64(e, "missed_blocks", have, n->missed_blocks);
+    col_num(e, "block_interval_s", have && n->block_interval_s > 0 ? n->block_interval_s : NAN);
+    col_opt_u64(e, "blocks", on, n->tel_blocks);
+    col_opt_u64(e, "block_txs", on, n->tel_block_txs);
+    col_opt_u64(e, "block_bytes", on, n->tel_block_bytes);
+    if (!e->header)
+        stats_node_fill_pct(n, &fill);
+    col_num(e, "block_fill_pct", fill);
+    col_opt_u64(e, "forked", on, n->forked);
+    col_opt_u64(e, "stalled", on, n->stalled);
+}
+
 static void node_cols(struct em *e, const struct stats_interval *s, uint32_t node,
                       const struct csvout_row *r)
 {
@@ -328,6 +370,7 @@ static void node_cols(struct em *e, const struct stats_interval *s, uint32_t nod
         put_ms(e->b, n->ack_max_ns);
     col_pct(e, "sent_share_pct", e->header || s->c.sent == 0
                                      ? NAN : 100.0 * (double)n->sent / (double)s->c.sent);
+    tel_cols(e, s, n);
 }
 
 /* Header mode reads no values; a zero interval stands in for them. */

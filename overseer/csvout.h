@@ -106,7 +106,14 @@ int csvout_beacon(struct csvout *o, const struct stats_interval *s, const struct
  * wall_unix_ms, phase, node, url, beacons, sent_tps, accepted_tps,
  * rejected_tps, timeouts_tps, conn_errors_ps, confirmed_tps, ack_mean_ms
  * (empty without answers), ack_max_ms, sent_share_pct (of everything
- * sent in the interval). */
+ * sent in the interval); the node's telemetry (empty when it did not
+ * answer): head_block, lib_block, lib_lag_blocks (head - irreversible),
+ * behind_blocks (the highest head of any node in the interval minus its
+ * own), participation_pct, missed_blocks, block_interval_s (empty until
+ * measured); blocks, block_txs, block_bytes (blocks of its chain read in the
+ * interval, their transactions and packed bytes), block_fill_pct (bytes /
+ * (blocks x maximum_block_size); empty without blocks), forked, stalled (0
+ * or 1; see stats.h). */
 int csvout_node(struct csvout *o, const struct stats_interval *s, uint32_t node,
                 const struct csvout_row *r, char *err);
 

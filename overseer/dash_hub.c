@@ -150,6 +150,10 @@ void dash_beacon_stats(struct dash *d, const char *id, const char *host,
         n->ack_sum_ns += p->ack_sum_ns;
         if (p->ack_max_ns > n->ack_max_ns)
             n->ack_max_ns = p->ack_max_ns;
+        if (p->tel_answers > 0 || p->max_block_size > 0 || p->stalled > 0) {
+            h->st->node[k].tel = *p;
+            h->st->node[k].has_tel = true;
+        }
     }
     pthread_mutex_unlock(&h->mu);
 }

@@ -168,6 +168,53 @@ static void phase_gauge(struct sbuf *o, const struct dash_state *st, const char 
     }
 }
 
+/* Per-node telemetry gauges (the latest beacon interval that carried it);
+ * which: 0 head, 1 irreversible, 2 behind the highest head, 3
+ * participation, 4 missed, 5 block interval, 6 fill, 7 forked, 8 stalled.
+ * A node that did not answer has no head, LIB, ... sample (absent, not 0). */
+static void node_tel_gauge(struct sbuf *o, const struct dash_state *st, const char *name,
+                           const char *help, int which)
+{
+    uint64_t top = 0;
+    bool any = false;
+
+    for (size_t i = 0; i < st->nnodes; i++) {
+        const struct stats_node *t = &st->node[i].tel;
+        any = any || st->node[i].has_tel;
+        if (st->node[i].has_tel && t->tel_answers > 0 && t->head_block > top)
+            top = t->head_block;
+    }
+    if (!any)
+        return; /* beacons without telemetry (protocol 1.2): no family at all */
+    head(o, name, "gauge", help);
+    for (size_t i = 0; i < st->nnodes; i++) {
+        const struct stats_node *t = &st->node[i].tel;
+        const char *l[] = {"node", st->node[i].url, NULL};
+        double v = NAN;
+        if (!st->node[i].has_tel)
+            continue;
+        if (t->tel_answers > 0) {
+            switch (which) {
+            case 0: v = (double)t->head_block; break;
+            case 1: v = (double)t->lib_block; break;
+            case 2: v = (double)(top - t->head_block); break;
+            case 3: v = t->participation_pct / 100.0; break;
+            case 4: v = (double)t->missed_blocks; break;
+            case 5: v = t->block_interval_s > 0 ? t->block_interval_s : NAN; break;
+            default: break;
+            }
+        }
+        if (which == 6 && stats_node_fill_pct(t, &v))
+            v /= 100.0;
+        if (which == 7)
+            v = t->forked > 0;
+        if (which == 8)
+            v = t->stalled > 0;
+        if (!isnan(v))
+            sample(o, name, l, v);
+    }
+}
+
 #define C_OFF(f) offsetof(struct stats_counters, f)
 #define N_OFF(f) offsetof(struct stats_node, f)
 
@@ -274,6 +321,24 @@ void dash_metrics_render(struct sbuf *o, const struct dash_state *st)
         sample(o, "bss_node_ack_latency_seconds_total", l,
                (double)st->node[i].total.ack_sum_ns / 1e9);
     }
+    node_tel_gauge(o, st, "bss_node_head_block", "The node's head block number.", 0);
+    node_tel_gauge(o, st, "bss_node_irreversible_block",
+                   "The node's last irreversible block number.", 1);
+    node_tel_gauge(o, st, "bss_node_behind_blocks",
+                   "Blocks the node's head is behind the highest head of any node.", 2);
+    node_tel_gauge(o, st, "bss_node_participation_ratio",
+                   "Share of the last 128 block slots filled (recent_slots_filled).", 3);
+    node_tel_gauge(o, st, "bss_node_missed_blocks", "The node's recently_missed_count.", 4);
+    node_tel_gauge(o, st, "bss_node_block_interval_seconds",
+                   "Head block time advance per block at the node's last advance.", 5);
+    node_tel_gauge(o, st, "bss_node_block_fill_ratio",
+                   "Packed transaction bytes of the latest second's blocks over their maximum.",
+                   6);
+    node_tel_gauge(o, st, "bss_node_forked",
+                   "1 when the node's head block differed from the first node's at that height.",
+                   7);
+    node_tel_gauge(o, st, "bss_node_stalled",
+                   "1 when the node's head did not advance for more than 3 block intervals.", 8);
 
     bool h = st->have_second;
     gauge1(o, "bss_target_transactions_per_second", "The rate curve's rate (0: unlimited).",

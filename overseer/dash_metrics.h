@@ -17,6 +17,12 @@
  *  confirmed}_transactions_total, bss_node_connection_errors_total,
  *  bss_node_ack_latency_seconds_total (sum of the answered ones' ack times)
  *  with bss_node_answered_transactions_total (mean = ratio of their rates);
+ *  per node (gauges, target-node telemetry of the latest beacon interval
+ *  that carried it; no sample for a node that did not answer):
+ *  bss_node_head_block, bss_node_irreversible_block, bss_node_behind_blocks,
+ *  bss_node_participation_ratio, bss_node_missed_blocks,
+ *  bss_node_block_interval_seconds, bss_node_block_fill_ratio,
+ *  bss_node_forked, bss_node_stalled (0 or 1);
  *  the latest second (gauges): bss_{target,offered,sent,accepted,rejected,
  *  confirmed}_transactions_per_second, bss_confirmed_operations_per_second,
  *  bss_{pool,in_flight,unconfirmed}_transactions;

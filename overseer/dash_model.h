@@ -55,6 +55,9 @@ struct dash_beacon {
 struct dash_node {
     char url[DASH_URL_LEN];
     struct stats_node total;
+    bool has_tel;          /* a beacon sent telemetry for it (protocol 1.3) */
+    struct stats_node tel; /* the latest beacon interval with telemetry: its head,
+                            * LIB, ... (absent when tel.tel_answers is 0) */
 };
 
 /* A phase (or one step of a search) as it starts and ends. */

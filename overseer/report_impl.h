@@ -160,6 +160,10 @@ bool rep_jnum(const struct jv *v, double *out);
 int report_page(struct rep *r, struct sbuf *out, char *err);
 /* Appends the plots section. */
 int report_plots(struct rep *r, struct sbuf *out, char *err);
+/* report_nodes.c: appends the "Target nodes" section (nodes.csv's telemetry
+ * per node; nothing for results without those columns). Returns 0, or -1
+ * with err (a column not numeric, out of memory). */
+int report_target_nodes(struct rep *r, struct sbuf *out, char *err);
 
 /* HTML-escapes s (n bytes) into out: & < > " ' as entities; other control
  * characters except tab and line ends are dropped. */

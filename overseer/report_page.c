@@ -539,6 +539,8 @@ int report_page(struct rep *r, struct sbuf *o, char *err)
     summary(r, o);
     if (report_plots(r, o, err) < 0)
         return -1;
+    if (report_target_nodes(r, o, err) < 0)
+        return -1;
     network(r, o);
     manifest(r, o);
     events(r, o);

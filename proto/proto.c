@@ -181,6 +181,22 @@ static const struct proto_field node_f[] = {
 static const struct proto_field node12_f[] = {
     F("ack_sum_hi", K_U64, struct stats_node, ack_sum_hi),
 };
+/* Since 1.3 (optional when decoding: a 1.2 beacon's nodes have no
+ * telemetry, tel_answers 0). */
+static const struct proto_field node13_f[] = {
+    F("tel_answers", K_U64, struct stats_node, tel_answers),
+    F("head_block", K_U64, struct stats_node, head_block),
+    F("lib_block", K_U64, struct stats_node, lib_block),
+    F("participation_pct", K_F64, struct stats_node, participation_pct),
+    F("missed_blocks", K_U64, struct stats_node, missed_blocks),
+    F("block_interval_s", K_F64, struct stats_node, block_interval_s),
+    F("tel_blocks", K_U64, struct stats_node, tel_blocks),
+    F("tel_block_txs", K_U64, struct stats_node, tel_block_txs),
+    F("tel_block_bytes", K_U64, struct stats_node, tel_block_bytes),
+    F("max_block_size", K_U64, struct stats_node, max_block_size),
+    F("forked", K_U64, struct stats_node, forked),
+    F("stalled", K_U64, struct stats_node, stalled),
+};
 static const struct proto_field head_f[] = {
     F("min", K_U64, struct hist_head, min),
     F("max", K_U64, struct hist_head, max),
@@ -201,6 +217,7 @@ const struct proto_fieldset proto_fs_node = FS(node_f);
 const struct proto_fieldset proto_fs_counters12 = FS(counters12_f);
 const struct proto_fieldset proto_fs_gauges12 = FS(gauges12_f);
 const struct proto_fieldset proto_fs_node12 = FS(node12_f);
+const struct proto_fieldset proto_fs_node13 = FS(node13_f);
 
 const struct proto_typedesc proto_types[PROTO_ERROR + 1] = {
     [PROTO_HELLO] = {"hello", FS(hello_f), 1, sizeof(struct proto_hello)},
@@ -437,9 +454,10 @@ static void enc_interval(struct enc *e, const char *key, const struct stats_inte
         enc_key(e, "nodes");
         msgpack_pack_array(&e->pk, nn);
         for (uint32_t i = 0; i < nn; i++) {
-            enc_map(e, proto_fs_node.n + proto_fs_node12.n);
+            enc_map(e, proto_fs_node.n + proto_fs_node12.n + proto_fs_node13.n);
             enc_fields(e, "nodes", &proto_fs_node, &s->node[i]);
             enc_fields(e, "nodes", &proto_fs_node12, &s->node[i]);
+            enc_fields(e, "nodes", &proto_fs_node13, &s->node[i]);
             enc_end(e);
         }
     }

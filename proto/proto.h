@@ -18,9 +18,10 @@
 #include "stats.h"
 
 #define PROTO_MAJOR 1
-#define PROTO_MINOR 2 /* 1.1: per-node breakdown in intervals; 1.2: the ledger's
+#define PROTO_MINOR 3 /* 1.1: per-node breakdown in intervals; 1.2: the ledger's
                        * held / held_dropped / pending terms, reply and stale
-                       * counts, 128-bit ack sums, hello.session */
+                       * counts, 128-bit ack sums, hello.session; 1.3: target-node
+                       * telemetry in the per-node breakdown (nodes[].head_block ...) */
 
 #define PROTO_STR 128        /* bounded strings (ids, hosts, versions, reasons) */
 #define PROTO_TEXT 1024      /* event texts */

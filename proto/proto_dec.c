@@ -396,7 +396,8 @@ static int dec_nodes(const msgpack_object_map *im, const char *p, struct stats_i
         if (n->type != MSGPACK_OBJECT_MAP)
             return fail(err, pn, NULL, (long)i, "expected a map, got %s", obj_type(n));
         if (dec_fields(&n->via.map, pi, &proto_fs_node, &s->node[i], err) < 0 ||
-            dec_fields_x(&n->via.map, pi, &proto_fs_node12, &s->node[i], false, err) < 0)
+            dec_fields_x(&n->via.map, pi, &proto_fs_node12, &s->node[i], false, err) < 0 ||
+            dec_fields_x(&n->via.map, pi, &proto_fs_node13, &s->node[i], false, err) < 0)
             return -1;
     }
     s->nnodes = o->via.array.size;

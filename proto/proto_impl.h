@@ -51,6 +51,8 @@ extern const struct proto_fieldset proto_fs_node;     /* struct stats_node */
 extern const struct proto_fieldset proto_fs_counters12; /* held, held_dropped, ... */
 extern const struct proto_fieldset proto_fs_gauges12;   /* pending, held_pending, conns_ready */
 extern const struct proto_fieldset proto_fs_node12;     /* ack_sum_hi */
+/* Added in 1.3, optional when decoding (absent: 0, no telemetry). */
+extern const struct proto_fieldset proto_fs_node13;     /* node telemetry: tel_answers .. stalled */
 extern const char *const proto_spread_names[3];       /* enum proto_spread */
 extern const char *const proto_level_names[3];        /* enum proto_level */
 

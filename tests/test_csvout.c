@@ -232,7 +232,9 @@ static void test_headers_pinned(void **state)
         "inclusion_p999_ms,inclusion_max_ms,lateness_p99_ms,lateness_max_ms,"
         "beacon_cpu_max_pct,verdict,reason,note",
         ("t_s,interval_s,wall_unix_ms,phase,node,url,beacons,sent_tps,accepted_tps,rejected_tps,"
-         "timeouts_tps,conn_errors_ps,confirmed_tps,ack_mean_ms,ack_max_ms,sent_share_pct"),
+         "timeouts_tps,conn_errors_ps,confirmed_tps,ack_mean_ms,ack_max_ms,sent_share_pct,"
+         "head_block,lib_block,lib_lag_blocks,behind_blocks,participation_pct,missed_blocks,"
+         "block_interval_s,blocks,block_txs,block_bytes,block_fill_pct,forked,stalled"),
     };
     char err[ERR_LEN] = "", path[512];
     struct table t;
@@ -336,7 +338,17 @@ static void test_node_values(void **state)
     s->nnodes = 2;
     s->node[1] = (struct stats_node){.sent = 300, .accepted = 290, .rejected = 6, .timeouts = 4,
                                      .conn_errors = 1, .confirmed = 280,
-                                     .ack_sum_ns = 296u * 1500000u, .ack_max_ns = 9000001};
+                                     .ack_sum_ns = 296u * 1500000u, .ack_max_ns = 9000001,
+                                     .tel_answers = 1, .head_block = 120, .lib_block = 100,
+                                     .participation_pct = 75, .missed_blocks = 3,
+                                     .block_interval_s = 3, .tel_blocks = 2, .tel_block_txs = 50,
+                                     .tel_block_bytes = 5000, .max_block_size = 10000,
+                                     .forked = 1};
+    /* Node 1 did not answer (stopped): no chain figures, but stalled. */
+    s->node[0] = (struct stats_node){.max_block_size = 10000, .stalled = 1};
+    s->nnodes = 3;
+    s->node[2] = (struct stats_node){.tel_answers = 1, .head_block = 123, .lib_block = 100,
+                                     .participation_pct = 100, .max_block_size = 10000};
     o = csvout_open(tmpdir, CSVOUT_NODES, false, err);
     if (o == NULL)
         fail_msg("%s", err);
@@ -363,6 +375,27 @@ static void test_node_values(void **state)
     assert_string_equal(col(&t, 1, "ack_mean_ms"), "1.500");
     assert_string_equal(col(&t, 1, "ack_max_ms"), "9.001");
     assert_string_equal(col(&t, 1, "sent_share_pct"), "75.0");
+    assert_string_equal(col(&t, 1, "head_block"), "120");
+    assert_string_equal(col(&t, 1, "lib_block"), "100");
+    assert_string_equal(col(&t, 1, "lib_lag_blocks"), "20");
+    assert_string_equal(col(&t, 1, "behind_blocks"), "3"); /* node 3's head is 123 */
+    assert_string_equal(col(&t, 1, "participation_pct"), "75.0");
+    assert_string_equal(col(&t, 1, "missed_blocks"), "3");
+    assert_string_equal(col(&t, 1, "block_interval_s"), "3");
+    assert_string_equal(col(&t, 1, "blocks"), "2");
+    assert_string_equal(col(&t, 1, "block_txs"), "50");
+    assert_string_equal(col(&t, 1, "block_bytes"), "5000");
+    assert_string_equal(col(&t, 1, "block_fill_pct"), "25");
+    assert_string_equal(col(&t, 1, "forked"), "1");
+    assert_string_equal(col(&t, 1, "stalled"), "0");
+    /* No answer: chain figures absent, not zero; stalled said. */
+    assert_string_equal(col(&t, 2, "head_block"), "");
+    assert_string_equal(col(&t, 2, "lib_block"), "");
+    assert_string_equal(col(&t, 2, "behind_blocks"), "");
+    assert_string_equal(col(&t, 2, "participation_pct"), "");
+    assert_string_equal(col(&t, 2, "block_interval_s"), "");
+    assert_string_equal(col(&t, 2, "block_fill_pct"), "");
+    assert_string_equal(col(&t, 2, "stalled"), "1");
     /* A node with no answers has no ack figures, not zeros. */
     assert_string_equal(col(&t, 2, "node"), "1");
     assert_string_equal(col(&t, 2, "ack_mean_ms"), "");

@@ -319,6 +319,16 @@ static struct dash_state *known_state(void)
     st->node[0].total.rejected = 10;
     st->node[0].total.confirmed = 1470;
     st->node[0].total.ack_sum_ns = 2245000000ull;
+    /* Telemetry: node 1 answers; node 2 does not (stopped): no head, stalled. */
+    st->node[0].has_tel = true;
+    st->node[0].tel = (struct stats_node){.tel_answers = 1, .head_block = 120, .lib_block = 118,
+                                          .participation_pct = 75, .missed_blocks = 2,
+                                          .block_interval_s = 3, .tel_blocks = 1,
+                                          .tel_block_bytes = 5000, .max_block_size = 10000};
+    st->nnodes = 2;
+    snprintf(st->node[1].url, DASH_URL_LEN, "ws://127.0.0.1:8091");
+    st->node[1].has_tel = true;
+    st->node[1].tel = (struct stats_node){.max_block_size = 10000, .stalled = 1};
     /* ack: 0.4 ms, 2 ms (x2), 7 ms, 150 ms, 200 s; inclusion: 1.2 s */
     hist_record(h, 400000);
     hist_record_n(h, 2000000, 2);
@@ -390,6 +400,14 @@ static void test_metrics_parse(void **state)
     assert_non_null(strstr(b.buf, "\nbss_phase_window_confirmed_transactions{phase=\"ramp\",number=\"1\"} 990\n"));
     assert_null(strstr(b.buf, "phase=\"steady\"")); /* not ended: not in the windows */
     assert_non_null(strstr(b.buf, "\nbss_beacon_cpu_ratio{beacon=\"beacon-1\"} 0.1875\n"));
+    assert_non_null(strstr(b.buf, "\nbss_node_head_block{node=\"ws://127.0.0.1:8090\"} 120\n"));
+    assert_non_null(strstr(b.buf, "\nbss_node_irreversible_block{node=\"ws://127.0.0.1:8090\"} 118\n"));
+    assert_non_null(strstr(b.buf, "\nbss_node_participation_ratio{node=\"ws://127.0.0.1:8090\"} 0.75\n"));
+    assert_non_null(strstr(b.buf, "\nbss_node_block_fill_ratio{node=\"ws://127.0.0.1:8090\"} 0.5\n"));
+    assert_non_null(strstr(b.buf, "\nbss_node_stalled{node=\"ws://127.0.0.1:8090\"} 0\n"));
+    assert_non_null(strstr(b.buf, "\nbss_node_stalled{node=\"ws://127.0.0.1:8091\"} 1\n"));
+    /* A node that did not answer has no head sample, not a zero. */
+    assert_null(strstr(b.buf, "bss_node_head_block{node=\"ws://127.0.0.1:8091\"}"));
     free(e);
     sbuf_free(&b);
     free(st);

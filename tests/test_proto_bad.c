@@ -35,6 +35,21 @@ static bool pt_since_1_2(const char *name)
     return false;
 }
 
+/* Per-node keys added by protocol 1.3 (telemetry; optional when decoding). */
+static bool pt_since_1_3(const char *path, const char *name)
+{
+    static const char *const keys[] = {"tel_answers", "head_block", "lib_block",
+                                       "participation_pct", "missed_blocks", "block_interval_s",
+                                       "tel_blocks", "tel_block_txs", "tel_block_bytes",
+                                       "max_block_size", "forked", "stalled"};
+    if (strstr(path, "nodes") == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(name, keys[i]) == 0)
+            return true;
+    return false;
+}
+
 /* For every key of every message type: renamed away -> -1 "...: missing";
  * value nil -> -1 naming the field; unknown keys added to the map that
  * holds it -> decoded unchanged. */
@@ -65,8 +80,9 @@ static void test_every_field(void **state)
             if (strcmp(k->path, "keys") == 0) {
                 assert_int_equal(rc, 0);
                 assert_null(b->u.configure.keys_text);
-            } else if (pt_since_1_2(k->name)) {
-                /* Added in 1.2: a 1.1 beacon's interval decodes with 0. */
+            } else if (pt_since_1_2(k->name) || pt_since_1_3(k->path, k->name)) {
+                /* Added in 1.2 (1.3): a 1.1 (1.2) beacon's interval decodes with 0
+                 * (no telemetry). */
                 if (rc != 0)
                     fail_msg("%s without %s (a 1.1 peer): rc %d, \"%s\"", proto_type_name(t),
                              k->path, rc, err);
@@ -117,10 +133,10 @@ static void test_every_field(void **state)
         proto_buf_free(buf, len);
     }
     /* Every key of PROTOCOL.md: hello 8 (with v and t), welcome 6,
-     * configure 30, prepare 4, ready 15, start 4, stop 4, stats 99 (80 and
-     * "nodes" with 2 nodes of 9 keys; 1.2 added 8 + 2 x 1), stats_ack 3,
-     * event 5, done 102, heartbeat 7, bye 3, error 3. */
-    assert_int_equal(checked, 293);
+     * configure 30, prepare 4, ready 15, start 4, stop 4, stats 123 (80 and
+     * "nodes" with 2 nodes of 9 keys; 1.2 added 8 + 2 x 1, 1.3 2 x 12),
+     * stats_ack 3, event 5, done 126, heartbeat 7, bye 3, error 3. */
+    assert_int_equal(checked, 341);
     pt_msg_del(a);
     pt_msg_del(b);
 }

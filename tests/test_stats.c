@@ -798,6 +798,27 @@ static void test_nodes(void **state)
     assert_int_equal(u64_at(jv_at(arr, 2), "timeouts"), 7);
     assert_non_null(strstr(out.buf, "\"ack_mean_ms\":2.000,\"ack_max_ms\":7.000}"));
     assert_int_equal(jv_type(jv_get(jv_at(arr, 1), "ack_mean_ms")), JV_NULL);
+    assert_null(jv_get(jv_at(arr, 0), "head_block")); /* no telemetry: no keys */
+    jv_free(root);
+    sbuf_free(&out);
+    /* Telemetry: node 1 answered, node 2 did not (null figures, stalled). */
+    a->node[0].tel_answers = 1;
+    a->node[0].head_block = 77;
+    a->node[0].lib_block = 70;
+    a->node[0].participation_pct = 50;
+    a->node[0].tel_blocks = 2;
+    a->node[0].tel_block_bytes = 1000;
+    a->node[0].max_block_size = 1000;
+    a->node[1].max_block_size = 1000;
+    a->node[1].stalled = 1;
+    o = json_of(a, 1.0, "ok", "", &root, &out);
+    arr = jv_get(o, "nodes");
+    assert_int_equal(u64_at(jv_at(arr, 0), "head_block"), 77);
+    assert_int_equal(u64_at(jv_at(arr, 0), "lib_block"), 70);
+    assert_non_null(strstr(out.buf, "\"participation_pct\":50.0,"));
+    assert_non_null(strstr(out.buf, "\"block_fill_pct\":50.000,"));
+    assert_int_equal(jv_type(jv_get(jv_at(arr, 1), "head_block")), JV_NULL);
+    assert_int_equal(u64_at(jv_at(arr, 1), "stalled"), 1);
     jv_free(root);
     sbuf_free(&out);
     /* Without a breakdown there is no "nodes" key. */
