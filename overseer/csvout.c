@@ -164,15 +164,6 @@ static void latency(struct em *e, const char *what, const struct hist *h, bool p
     }
 }
 
-static uint64_t rejected_total(const struct stats_counters *c)
-{
-    uint64_t sum = 0;
-
-    for (int i = 0; i < STATS_REJ_COUNT; i++)
-        sum += c->rejected[i];
-    return sum;
-}
-
 /* The per-second figures shared by timeseries.csv and beacons.csv. */
 static void per_second(struct em *e, const struct stats_interval *s)
 {
@@ -185,7 +176,7 @@ static void per_second(struct em *e, const struct stats_interval *s)
     col_rate(e, "sent_ops_ps", c->sent_ops);
     col_rate(e, "accepted_tps", c->accepted);
     col_rate(e, "accepted_ops_ps", c->accepted_ops);
-    col_rate(e, "rejected_tps", rejected_total(c));
+    col_rate(e, "rejected_tps", stats_rejected_total(c));
     for (int i = 0; i < STATS_REJ_COUNT; i++) {
         snprintf(name, sizeof(name), "rejected_%s_tps", stats_reject_name((enum stats_reject)i));
         col_rate(e, name, c->rejected[i]);
@@ -280,7 +271,7 @@ static void summary_cols(struct em *e, const struct stats_interval *w,
     col_u64(e, "sent_tx", c->sent);
     col_u64(e, "accepted_tx", c->accepted);
     col_u64(e, "confirmed_tx", c->confirmed);
-    col_u64(e, "rejected_tx", rejected_total(c));
+    col_u64(e, "rejected_tx", stats_rejected_total(c));
     for (int i = 0; i < STATS_REJ_COUNT; i++) {
         snprintf(name, sizeof(name), "rejected_%s_tx", stats_reject_name((enum stats_reject)i));
         col_u64(e, name, c->rejected[i]);

@@ -30,14 +30,6 @@ static void ms(struct sbuf *o, uint64_t ns, bool have)
         sbuf_addf(o, "%.3f", (double)((ns + 999) / 1000) / 1000.0);
 }
 
-static uint64_t rejected_sum(const struct stats_counters *c)
-{
-    uint64_t n = 0;
-    for (int k = 0; k < STATS_REJ_COUNT; k++)
-        n += c->rejected[k];
-    return n;
-}
-
 void dash_json_point(struct dash_point *p, const struct dash_second *s)
 {
     memset(p, 0, sizeof *p);
@@ -48,7 +40,7 @@ void dash_json_point(struct dash_point *p, const struct dash_second *s)
     p->sent = (float)s->c.sent;
     p->accepted = (float)s->c.accepted;
     p->confirmed = (float)s->c.confirmed;
-    p->rejected = (float)rejected_sum(&s->c);
+    p->rejected = (float)stats_rejected_total(&s->c);
     p->failed = (float)(s->c.timeouts + s->c.conn_errors + s->c.dropped);
     p->ack_p50_ms = s->ack_n ? (float)s->ack_p50_ns / 1e6f : -1;
     p->ack_p99_ms = s->ack_n ? (float)s->ack_p99_ns / 1e6f : -1;
@@ -83,7 +75,7 @@ void dash_json_second(struct sbuf *o, const struct dash_second *s, const char *p
                   (unsigned long long)c->rejected[k]);
     sbuf_addf(o, "},\"rejected_total\":%llu,\"timeouts\":%llu,\"conn_errors\":%llu,"
               "\"dropped\":%llu,\"lost\":%llu,\"late\":%llu,\"pool_empty\":%llu",
-              (unsigned long long)rejected_sum(c), (unsigned long long)c->timeouts,
+              (unsigned long long)stats_rejected_total(c), (unsigned long long)c->timeouts,
               (unsigned long long)c->conn_errors, (unsigned long long)c->dropped,
               (unsigned long long)c->lost, (unsigned long long)c->late,
               (unsigned long long)c->pool_empty);

@@ -92,14 +92,6 @@ static void gauge1(struct sbuf *o, const char *name, const char *help, double v)
     sample(o, name, NULL, v);
 }
 
-static uint64_t rejected_sum(const struct stats_counters *c)
-{
-    uint64_t n = 0;
-    for (int k = 0; k < STATS_REJ_COUNT; k++)
-        n += c->rejected[k];
-    return n;
-}
-
 /* A per-beacon family: one field of struct stats_counters. */
 static void beacon_counter(struct sbuf *o, const struct dash_state *st, const char *name,
                            const char *help, size_t off)
@@ -350,7 +342,7 @@ void dash_metrics_render(struct sbuf *o, const struct dash_state *st)
     gauge1(o, "bss_accepted_transactions_per_second", "Accepted in the latest second.",
            h ? (double)s->c.accepted : 0);
     gauge1(o, "bss_rejected_transactions_per_second", "Refused in the latest second.",
-           h ? (double)rejected_sum(&s->c) : 0);
+           h ? (double)stats_rejected_total(&s->c) : 0);
     gauge1(o, "bss_confirmed_transactions_per_second", "Confirmed in the latest second.",
            h ? (double)s->c.confirmed : 0);
     gauge1(o, "bss_confirmed_operations_per_second", "Operations confirmed in the latest second.",

@@ -208,10 +208,9 @@ static int phase_wait_ready(struct run *r, struct phase_result *res, char *err)
 static void phase_progress(struct run *r, const struct agg_row *row, unsigned alive)
 {
     const struct stats_counters *c = &row->s.c;
-    uint64_t err = c->timeouts + c->conn_errors + c->dropped + c->held_dropped;
+    uint64_t err = c->timeouts + c->conn_errors + c->dropped + c->held_dropped +
+                   stats_rejected_total(c);
 
-    for (int k = 0; k < STATS_REJ_COUNT; k++)
-        err += c->rejected[k];
     run_progress(r, "%s %3us | beacons %u/%u | offered %llu/s sent %llu acc %llu "
             "conf %llu err %llu | cpu max %.0f%% | %s",
             r->phase_name, row->second, alive, r->nmembers,

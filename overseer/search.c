@@ -36,11 +36,10 @@ static void search_judge(const struct scenario_find_limit *fl, const struct phas
 {
     const struct stats_counters *c = &res->window.c;
     double secs = search_secs(res), offered = (double)c->offered;
-    uint64_t failures = c->timeouts + c->dropped + c->held_dropped, ack99 = hist_percentile(&res->window.ack, 99.0);
+    uint64_t failures = c->timeouts + c->dropped + c->held_dropped + stats_rejected_total(c);
+    uint64_t ack99 = hist_percentile(&res->window.ack, 99.0);
     bool node_evidence;
 
-    for (int k = 0; k < STATS_REJ_COUNT; k++)
-        failures += c->rejected[k];
     st->offered_tps = offered / secs;
     st->sent_tps = (double)c->sent / secs;
     st->accepted_tps = (double)c->accepted / secs;
