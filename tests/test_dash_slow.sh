@@ -13,16 +13,10 @@
 set -u
 OVERSEER=$1 SRC=$2
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-py() { local desc=$1 code=$2; shift 2
-  if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 need() { # PROGRAM PACKAGE: installs PACKAGE when PROGRAM is missing and we may
   command -v "$1" >/dev/null && return 0
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1

@@ -12,6 +12,7 @@ set -u
 OVERSEER=$1
 SRC=$2
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 pids=()
 victim=''
 cleanup() {
@@ -21,11 +22,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
-py() { local desc=$1 code=$2; shift 2
-  if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; sed 's/^/# /' "$tmp/py.out"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 echo "1..4"
@@ -119,3 +115,4 @@ line = [l for l in text.split('\n') if 'stalled.' in l]
 assert line and 'node 3 (ws://127.0.0.1:$dport)' in line[0] and 'node 1 ' not in line[0] and 'node 2 ' not in line[0], text
 print(' '.join(line[0].split()))
 " "$tmp/r/report.html"
+tap_status
