@@ -90,6 +90,16 @@ for rate in rates:
           f"(max RSS {ru.ru_maxrss / 1024:.0f} MiB)")
     print(f"      CPU per confirmed tx {per_conf:.1f} us, signing alone {sign_us:.1f} us: "
           f"{ratio:.2f}x")
+    # Where the rest goes: the sending thread's CPU while the schedule ran
+    # (the beacon's own figure); the remainder is the tracker thread, setup
+    # and drain.
+    m = re.search(r"send path ([\d.]+) us \((\d+) sent\)", text)
+    if m and conf:
+        net = float(m.group(1)) * int(m.group(2))
+        rest = cpu * 1e6 - sign_us * signed - net
+        print(f"      of which per confirmed tx: signing {sign_us * signed / conf:.1f} us, "
+              f"sending thread {net / conf:.1f} us, the rest (tracker, setup, drain) "
+              f"{rest / conf:.1f} us")
     target(f"{rate} CPU per confirmed tx <= 1.15x signing", ratio <= 1.15, f"{ratio:.2f}x")
     target(f"{rate} unsent < 10% of signed + {AHEAD:g} s at the peak rate", unsent < allowed,
            f"{unsent} unsent of {signed} signed (allowed {allowed:.0f})")
