@@ -140,7 +140,7 @@ static void run_usage(FILE *f)
         "  --expire S                 transaction expiration after head time (default automatic)\n"
         "  --no-sched-hints           do not ask the kernel to run the sending thread first\n"
         "  --send-tick-us US          wake at most once per US microseconds and send all that\n"
-        "                             is due (default 500; 0: wake for every transaction)\n"
+        "                             is due (default 1000; 0: wake for every transaction)\n"
         "                             (short scheduler slice, 1 ns timer slack); for comparison\n"
         "output:\n"
         "  --stats-json FILE          per-second JSON lines (appended, flushed per line),\n"

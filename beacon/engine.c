@@ -405,6 +405,8 @@ static void engine_second(struct engine *e, uint64_t now)
     send_expire(e, now);
 }
 
+#define ENGINE_IDLE_MS 20 /* longest sleep of the sending loop at a set rate */
+
 static uint64_t engine_thread_cpu_ns(void)
 {
     struct timespec ts;
@@ -447,7 +449,11 @@ int engine_run(struct engine *e, char *err)
         engine_pool_tick(e, now);
         if (ratectl_finished(e->rc, now - e->t0))
             break;
-        if (wsc_service(e->w, 1) < 0) {
+        /* At a set rate send_pump's timer wakes the loop when something
+         * is due (at 100 tx/s, 100 wakeups a second, not 1,000); without
+         * a rate the window paces and the loop turns every millisecond.
+         * ENGINE_IDLE_MS keeps the pool target's 50 ms steps. */
+        if (wsc_service(e->w, ratectl_is_unlimited(e->rc) ? 1 : ENGINE_IDLE_MS) < 0) {
             rc = err_set(err, "the network loop failed");
             break;
         }

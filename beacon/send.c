@@ -176,8 +176,8 @@ void send_pump(struct engine *e, uint64_t now)
         return;
     n = ratectl_poll(e->rc, now - e->t0, &first);
     (void)first;
-    /* Nothing signed to send: wait for the signers (the loop turns every
-     * millisecond) instead of spinning through writable callbacks, which
+    /* Nothing signed to send: wait for the signers (the loop looks again
+     * every millisecond) instead of spinning through writable callbacks, which
      * took the CPU the signers needed once the pool follows the sent rate. */
     bool starved = e->held == NULL && e->chunk == NULL && pool_level(e->pool) == 0;
     if (ratectl_is_unlimited(e->rc)) {
@@ -203,11 +203,15 @@ void send_pump(struct engine *e, uint64_t now)
         if (e->conns[i].open && e->nodes[e->conns[i].node].owed > 0 &&
             e->conns[i].in_flight < e->cfg.window)
             wsc_want_write(e->conns[i].wc);
+    /* The loop sleeps until this timer (or an answer): the next due
+     * transaction's tick, or, with due ones that could not go (no room,
+     * nothing signed), a millisecond to look again. */
+    uint64_t at = now + 1000000u;
     if (n == 0) {
         uint64_t due = ratectl_next_due(e->rc);
-        uint64_t at = due == RATECTL_FOREVER ? e->next_second : e->t0 + send_tick_up(e, due);
-        wsc_timer_at(e->w, at < e->next_second ? at : e->next_second);
+        at = due == RATECTL_FOREVER ? e->next_second : e->t0 + send_tick_up(e, due);
     }
+    wsc_timer_at(e->w, at < e->next_second ? at : e->next_second);
 }
 
 /* The next pool item that is not too close to its expiration, or NULL. */

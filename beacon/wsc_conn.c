@@ -474,6 +474,8 @@ struct wsc_conn *wsc_connect(struct wsc *w, const char *url, void *tag, char *er
         free(c);
         return NULL;
     }
+    if (c->u.tls)
+        wsc_tls_load_cas(w);
     c->url = strdup(url);
     if (!c->url) {
         err_set(err, "wsc_connect: out of memory");

@@ -52,6 +52,7 @@ struct wsc_conn {
 struct wsc {
     struct lws_context *ctx;
     SSL_CTX *tls;             /* client TLS context, ours (see wsc.c) */
+    bool tls_cas;             /* the system's CA store is loaded into tls */
     struct lws_protocols protocols[2];
     struct wsc_callbacks cb;
     void *user;
@@ -85,6 +86,9 @@ int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons 
                       size_t len);
 /* Frees a connection and unlinks it from its wsc. */
 void wsc_conn_free(struct wsc_conn *c);
+/* Loads the system's CA store into w's TLS context, once: called for the
+ * first wss:// connection (ws:// ones never need it). */
+void wsc_tls_load_cas(struct wsc *w);
 /* Ends the current send burst: uncorks what wsc_send corked. */
 void wsc_end_burst(struct wsc *w);
 
