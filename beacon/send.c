@@ -160,7 +160,12 @@ static void send_count_starved(struct engine *e, uint64_t first, uint64_t n)
 
     for (size_t i = 0; i < e->nconns; i++) {
         const struct send_conn *c = &e->conns[i];
-        if (c->open && c->ready && e->nodes[c->node].owed > 0 && c->in_flight < e->cfg.window)
+        /* At a set rate a connection would send what its node is owed; at
+         * an unlimited rate every connection that may send fills its window. */
+        bool wants = ratectl_is_unlimited(e->rc)
+                         ? e->cfg.spread != ENGINE_SPREAD_SINGLE || c->node == 0
+                         : e->nodes[c->node].owed > 0;
+        if (c->open && c->ready && wants && c->in_flight < e->cfg.window)
             room += e->cfg.window - c->in_flight;
     }
     send_count_pool_empty(e, first, n, room);
@@ -175,14 +180,19 @@ void send_pump(struct engine *e, uint64_t now)
     if (!e->running)
         return;
     n = ratectl_poll(e->rc, now - e->t0, &first);
-    (void)first;
     /* Nothing signed to send: wait for the signers (the loop looks again
      * every millisecond) instead of spinning through writable callbacks, which
      * took the CPU the signers needed once the pool follows the sent rate. */
     bool starved = e->held == NULL && e->chunk == NULL && pool_level(e->pool) == 0;
     if (ratectl_is_unlimited(e->rc)) {
-        if (starved)
+        /* Room in the windows and nothing signed: the signers are what
+         * limits this beacon now, which the verdict must hear (pool_empty),
+         * and they must be woken. */
+        if (starved) {
+            if (n > 0)
+                send_count_starved(e, first, n);
             return;
+        }
         /* Unlimited: the window paces; every node with room sends. */
         if (n > 0)
             for (size_t i = 0; i < e->nconns; i++)
