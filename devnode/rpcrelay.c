@@ -67,6 +67,10 @@ static int block_msg(struct rpc *r, const struct chain_block *b)
     sbuf_add_hex(&r->relay_msg, b->id, CHAIN_ID_LEN);
     sbuf_adds(&r->relay_msg, "\",\"timestamp\":");
     sbuf_add_u64(&r->relay_msg, b->timestamp);
+    sbuf_adds(&r->relay_msg, ",\"witness\":");
+    sbuf_add_u64(&r->relay_msg, b->witness);
+    sbuf_adds(&r->relay_msg, ",\"slot\":");
+    sbuf_add_u64(&r->relay_msg, b->slot);
     sbuf_adds(&r->relay_msg, ",\"transactions\":[");
     for (uint32_t i = 0; i < b->ntx; i++) {
         if (i > 0)
@@ -109,8 +113,9 @@ void rpc_relay_blocks_since(struct rpc *r, uint32_t from, rpc_relay_fn out, void
 static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
 {
     const struct jv *txs = jv_get(blk, "transactions");
-    uint64_t num, ts;
+    uint64_t num, ts, wit = 1, slotnum = 0;
     size_t n = jv_len(txs), k = 0, skipped = 0;
+    struct chain_slot slot;
     uint8_t (*ids)[CHAIN_ID_LEN];
     const struct chain_block *b;
     uint8_t want[CHAIN_ID_LEN];
@@ -120,12 +125,22 @@ static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
     if (jv_uint64(jv_get(blk, "num"), UINT32_MAX, &num, NULL) < 0 ||
         jv_uint64(jv_get(blk, "timestamp"), UINT32_MAX, &ts, NULL) < 0 || idhex == NULL ||
         hex_decode_exact(want, CHAIN_ID_LEN, idhex, strlen(idhex), NULL) < 0 ||
-        (txs != NULL && jv_type(txs) != JV_ARRAY))
+        (txs != NULL && jv_type(txs) != JV_ARRAY) ||
+        (jv_get(blk, "witness") != NULL &&
+         jv_uint64(jv_get(blk, "witness"), chain_witnesses(r->c), &wit, NULL) < 0) ||
+        (jv_get(blk, "slot") != NULL && jv_uint64(jv_get(blk, "slot"), UINT64_MAX, &slotnum, NULL) < 0))
         return rpc_err_cast(e, "devnode block", blk);
     if (num > r->relay.last_block_seen)
         r->relay.last_block_seen = (uint32_t)num;
-    if (num <= chain_head_num(r->c))
-        return 0; /* already have it */
+    if (num <= chain_head_num(r->c)) {
+        /* Already have one of that number: another witness's block for
+         * it (produced before this one arrived) is a fork devnode does not
+         * resolve; it is counted with the id mismatches. */
+        const struct chain_block *have = chain_block(r->c, (uint32_t)num);
+        if (have != NULL && memcmp(have->id, want, CHAIN_ID_LEN) != 0)
+            r->relay.block_id_mismatch++;
+        return 0;
+    }
     if (num > (uint64_t)chain_head_num(r->c) + 1) {
         /* A block went missing (not relayed): this node cannot link the
          * rest, as a node that cannot sync. */
@@ -157,7 +172,10 @@ static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
         }
         memcpy(ids[k++], vd.txid, CHAIN_ID_LEN);
     }
-    b = chain_apply_block(r->c, (uint32_t)ts, (const uint8_t(*)[CHAIN_ID_LEN])ids, k, &n, err);
+    slot.witness = wit > 0 ? (uint32_t)wit : 1;
+    slot.slot = slotnum;
+    b = chain_apply_block(r->c, (uint32_t)ts, (const uint8_t(*)[CHAIN_ID_LEN])ids, k,
+                          slotnum > 0 ? &slot : NULL, &n, err);
     free(ids);
     if (b == NULL) {
         fcerr_assert(e, FCERR_API, "push_block", FCERR_HERE, "false: block not applied",
