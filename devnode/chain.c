@@ -224,6 +224,16 @@ uint32_t chain_witnesses(const struct chain *c)
     return c->opts.witnesses;
 }
 
+uint64_t chain_head_slot(const struct chain *c)
+{
+    return c->head_slot;
+}
+
+uint32_t chain_witness_last_block(const struct chain *c, uint32_t w)
+{
+    return w >= 1 && w <= c->opts.witnesses ? c->last_confirmed[w - 1] : 0;
+}
+
 void chain_get_dgp(const struct chain *c, struct chain_dgp *out)
 {
     *out = c->dgp;

@@ -189,6 +189,11 @@ const struct chain_block *chain_apply_block(struct chain *c, uint32_t timestamp,
 
 /* The witness schedule's size (at least 1). */
 uint32_t chain_witnesses(const struct chain *c);
+/* The head block's slot (0 at block 0). */
+uint64_t chain_head_slot(const struct chain *c);
+/* The last block witness w (1..witnesses) signed (last_confirmed_block_num),
+ * 0 if none. */
+uint32_t chain_witness_last_block(const struct chain *c, uint32_t w);
 /* The head's witness figures into out. */
 void chain_get_dgp(const struct chain *c, struct chain_dgp *out);
 

@@ -37,8 +37,10 @@ struct app {
     /* Witness schedule (--witnesses): the last slot looked at, and when
      * this node may start producing (see slot_ready). */
     uint64_t last_slot;
+    bool slot_due;     /* last_slot is this node's and not produced yet */
     uint64_t start_ns, ready_ns;
     bool peer_seen[MAX_PEERS];
+    uint64_t own_slots, own_unready, own_late; /* this node's slots: all, not synced, late */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -197,18 +199,47 @@ static void on_slot_tick(void *arg)
 {
     struct app *a = arg;
     uint64_t interval_ms = chain_genesis(a->chain)->params.block_interval_ms;
-    uint64_t ms = timefmt_wall_ms(), slot = ms / interval_ms;
+    uint64_t ms = timefmt_wall_ms(), slot = ms / interval_ms, into = ms - slot * interval_ms;
+    uint32_t n = a->o.chain.witnesses, prev = (uint32_t)((slot + n - 1) % n) + 1;
+    uint32_t prev_last = chain_witness_last_block(a->chain, prev);
     struct chain_slot cs;
     const struct chain_block *b;
     char err[ERR_LEN];
 
-    if (slot == a->last_slot)
+    if (slot != a->last_slot) {
+        a->last_slot = slot;
+        a->slot_due = a->o.own_witness[slot % n + 1];
+        if (!a->slot_due)
+            return;
+        a->own_slots++;
+        if (into > interval_ms * 3 / 4) {
+            /* The loop came back too late in the slot (a starved
+             * process): a block now would reach the next witness after
+             * its slot began. (graphene's witness plugin skips a slot it
+             * is more than 500 ms late for; devnode, whose loop a loaded
+             * host delays more often, keeps the slot while a quarter of
+             * it is left.) */
+            a->own_late++;
+            a->slot_due = false;
+            return;
+        }
+    }
+    if (!a->slot_due)
         return;
-    a->last_slot = slot;
-    cs.witness = (uint32_t)(slot % a->o.chain.witnesses) + 1;
+    /* devnode does not resolve forks: rather than produce on a head
+     * without the previous slot's block when that block is probably on
+     * its way (its witness produced within the last two rounds), wait
+     * for it, up to half the slot. */
+    if (!a->o.own_witness[prev] && chain_head_slot(a->chain) + 1 < slot && prev_last > 0 &&
+        chain_head_num(a->chain) - prev_last < 2 * n && into < interval_ms / 2)
+        return;
+    a->slot_due = false;
+    if (!slot_ready(a, timefmt_mono_ns())) {
+        a->own_unready++;
+        return;
+    }
+    cs.witness = (uint32_t)(slot % n) + 1;
     cs.slot = slot;
-    if (!a->o.own_witness[cs.witness] || !slot_ready(a, timefmt_mono_ns()))
-        return;
     b = chain_produce_block_at(a->chain, (uint32_t)(slot * interval_ms / 1000), &cs, err);
     if (b == NULL) {
         fprintf(stderr, "devnode: block production failed: %s\n", err);
@@ -281,13 +312,14 @@ static void net_status(struct app *a, char *buf, size_t cap)
                  ",\"behind\":%" PRIu32 ",\"block_id_mismatch\":%" PRIu64
                  ",\"witnesses\":%" PRIu32 ",\"current_aslot\":%" PRIu64
                  ",\"missed_slots\":%" PRIu64 ",\"recently_missed_count\":%" PRIu32
-                 ",\"participation\":%.1f",
+                 ",\"participation\":%.1f,\"own_slots\":%" PRIu64
+                 ",\"own_slots_unready\":%" PRIu64 ",\"own_slots_late\":%" PRIu64,
                  role, d.lib, a->o.npeers, up, q, qb, dropped, rl->tx_out - p->tx_out,
                  rl->tx_in - p->tx_in, rl->tx_in_applied - p->tx_in_applied,
                  rl->tx_in_dup - p->tx_in_dup, rl->blocks_out - p->blocks_out, rl->blocks_in - p->blocks_in, rl->tx_too_big,
                  rl->block_too_big, rl->blocks_missed, behind, rl->block_id_mismatch,
                  chain_witnesses(a->chain), d.current_aslot, d.missed_total, d.recently_missed,
-                 filled * 100.0 / 128);
+                 filled * 100.0 / 128, a->own_slots, a->own_unready, a->own_late);
     else
         snprintf(buf, cap,
                  " | %s lib %" PRIu32 " peers %zu/%zu relay queue %zu dropped %" PRIu64

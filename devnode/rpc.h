@@ -79,7 +79,9 @@ struct rpc_relay_stats {
     uint64_t tx_in, tx_in_applied, tx_in_rejected; /* relayed by peers */
     uint64_t tx_in_dup;                 /* relayed ones known by the time their turn came */
     uint64_t blocks_in;                 /* peers' blocks applied */
-    uint64_t blocks_missed;             /* peers' blocks that did not link (one went missing) */
+    uint64_t blocks_missed;             /* blocks missing before a peer's block (it cannot link):
+                                           the gap up to the lowest held block, plus blocks
+                                           that came too far ahead to be held */
     uint64_t block_tx_skipped;          /* transactions of applied blocks that failed here */
     uint64_t block_id_mismatch;         /* applied blocks whose id differs from the producer's */
     uint32_t last_block_seen;           /* highest block number a peer relayed */

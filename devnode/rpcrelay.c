@@ -109,8 +109,10 @@ void rpc_relay_blocks_since(struct rpc *r, uint32_t from, rpc_relay_fn out, void
 
 /* A peer's block: its new transactions are validated and pushed (spending
  * the node's capacity), then the block is applied from the pending queue
- * in the producer's order with its timestamp. */
-static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
+ * in the producer's order with its timestamp. A block ahead of the head
+ * (the one before it not here yet) is not applied: *ahead is set to its
+ * number. */
+static int apply_block(struct rpc *r, const struct jv *blk, uint32_t *ahead, struct fcerr *e)
 {
     const struct jv *txs = jv_get(blk, "transactions");
     uint64_t num, ts, wit = 1, slotnum = 0;
@@ -137,14 +139,13 @@ static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
          * it (produced before this one arrived) is a fork devnode does not
          * resolve; it is counted with the id mismatches. */
         const struct chain_block *have = chain_block(r->c, (uint32_t)num);
-        if (have != NULL && memcmp(have->id, want, CHAIN_ID_LEN) != 0)
-            r->relay.block_id_mismatch++;
+        if (have != NULL && (memcmp(have->id, want, CHAIN_ID_LEN) != 0 ||
+                             (jv_get(blk, "slot") != NULL && have->slot != slotnum)))
+            r->relay.block_id_mismatch++; /* a fork (--shared-block-ids hides it from the id) */
         return 0;
     }
     if (num > (uint64_t)chain_head_num(r->c) + 1) {
-        /* A block went missing (not relayed): this node cannot link the
-         * rest, as a node that cannot sync. */
-        r->relay.blocks_missed++;
+        *ahead = (uint32_t)num;
         return 0;
     }
     ids = malloc((n ? n : 1) * sizeof *ids);
@@ -190,6 +191,68 @@ static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
     return 0;
 }
 
+void rpcrelay_clear(struct rpc *r)
+{
+    for (size_t i = 0; i < RPC_HOLD; i++) {
+        jv_free(r->held[i]);
+        r->held[i] = NULL;
+    }
+}
+
+/* The blocks missing before the held ones: from the head to the lowest
+ * held block (a node that cannot link them is stuck there). */
+static void update_missed(struct rpc *r)
+{
+    uint32_t head = chain_head_num(r->c), low = 0;
+
+    for (size_t i = 0; i < RPC_HOLD; i++) {
+        if (r->held[i] != NULL && r->held_num[i] <= head) { /* came another way */
+            jv_free(r->held[i]);
+            r->held[i] = NULL;
+        }
+        if (r->held[i] != NULL && (low == 0 || r->held_num[i] < low))
+            low = r->held_num[i];
+    }
+    r->relay.blocks_missed = r->relay_lost + (low > head + 1 ? low - head - 1 : 0);
+}
+
+/* A relayed block message: applied if it is the next block; held if it
+ * is ahead (with a witness schedule, blocks of different witnesses come
+ * over different links, and one may overtake the block it follows, as
+ * graphene's fork database holds blocks that do not link yet); then the
+ * held blocks that now link are applied in order. */
+static int relay_block(struct rpc_call *call, const struct jv *blk, struct fcerr *e)
+{
+    struct rpc *r = call->s->r;
+    uint32_t ahead = 0, head;
+    int rc = apply_block(r, blk, &ahead, e);
+
+    if (rc == 0 && ahead > 0) {
+        size_t k = ahead % RPC_HOLD;
+        if (ahead - chain_head_num(r->c) > RPC_HOLD) {
+            r->relay_lost++; /* too far ahead: as a node that cannot sync */
+        } else if (r->held[k] == NULL || r->held_num[k] != ahead) {
+            jv_free(r->held[k]);
+            r->held[k] = call->root;
+            r->held_num[k] = ahead;
+            call->root_taken = true;
+        }
+    }
+    while ((head = chain_head_num(r->c), r->held[(head + 1) % RPC_HOLD] != NULL)) {
+        size_t k = (head + 1) % RPC_HOLD;
+        struct jv *root = r->held[k];
+        struct fcerr he;
+        r->held[k] = NULL;
+        if (r->held_num[k] == head + 1)
+            (void)apply_block(r, jv_at(jv_get(root, "params"), 0), &ahead, &he);
+        jv_free(root);
+        if (chain_head_num(r->c) == head)
+            break; /* it did not apply: leave the rest held */
+    }
+    update_missed(r);
+    return rc;
+}
+
 int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e)
 {
     struct rpc *r = call->s->r;
@@ -198,7 +261,7 @@ int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e)
     int rc;
 
     if (strcmp(call->method, "devnode_relay_block") == 0)
-        return apply_block(r, a0, e);
+        return relay_block(call, a0, e);
     if (strcmp(call->method, "devnode_relay_trx") != 0 || a0 == NULL)
         return rpc_err_args(e, call->method);
     /* A batch of transactions: each goes through the service queue on its

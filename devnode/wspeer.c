@@ -131,11 +131,27 @@ int wspeer_send(struct wspeer *p, const char *msg, size_t len, bool forced, uint
     m->batch = !forced && p->prefix != NULL;
     m->len = len;
     memcpy(m->buf + LWS_PRE, msg, len);
-    if (p->tail != NULL)
-        p->tail->next = m;
-    else
-        p->head = m;
-    p->tail = m;
+    if (forced && p->prefix != NULL) {
+        /* A block goes ahead of the transactions waiting on the link (as
+         * a node handles a block before the transactions queued with
+         * it): behind a backlog of relayed transactions it would reach
+         * the next witness after that witness's slot. It still takes
+         * its own transfer time and the latency. */
+        struct pmsg **at = &p->head;
+        m->due_ns = now_ns + (uint64_t)((double)len * p->ns_per_byte) + p->latency_ns;
+        while (*at != NULL && (!(*at)->batch || (*at)->due_ns <= now_ns))
+            at = &(*at)->next;
+        m->next = *at;
+        *at = m;
+        if (m->next == NULL)
+            p->tail = m;
+    } else {
+        if (p->tail != NULL)
+            p->tail->next = m;
+        else
+            p->head = m;
+        p->tail = m;
+    }
     p->st.queued++;
     p->st.queued_bytes += len;
     return 0;

@@ -1,9 +1,10 @@
 /* test_devnode_network.c - a devnode network on loopback (issue 16): three
- * devnodes, one producer and two followers, relaying to each other (full
- * mesh of --peer links).
- *  - load spread over the three nodes: every transaction acknowledged is
- *    in the one chain, every node's head stays within 2 blocks of the
- *    producer's, and the blocks (ids, contents) are the same on all three;
+ * devnodes relaying to each other (full mesh of --peer links), with a
+ * witness schedule or one producer and two followers.
+ *  - three witnesses (--witnesses 3, one per node), load spread over the
+ *    three nodes: every transaction acknowledged is in the one chain,
+ *    every node's head stays within 2 blocks of node 1's, and the blocks
+ *    (ids, witnesses, contents) are the same on all three;
  *  - a block packed larger than the 2 MiB P2P message limit is not
  *    relayed: the followers cannot link it and stop there, the producer
  *    goes on;
@@ -221,7 +222,11 @@ static void heads(struct net *n, uint32_t *lo, uint32_t *hi, uint32_t *producer)
 
 static void test_relay_one_chain(void **state)
 {
-    const char *extra[] = {"--block-interval", "0.5", "--capacity", "1000", NULL};
+    const char *extra[] = {"--block-interval", "0.5", "--capacity", "1000", "--witnesses", "3",
+                           NULL};
+    static const char *const w1[] = {"--witness", "1", NULL}, *const w2[] = {"--witness", "2", NULL},
+                             *const w3[] = {"--witness", "3", NULL};
+    const char *const *const node_args[NODES] = {w1, w2, w3};
     struct net n;
     struct keys k;
     size_t count = 2400, acked = 0, in_chain[NODES] = {0};
@@ -232,7 +237,7 @@ static void test_relay_one_chain(void **state)
     (void)state;
     k.ctx = sign_ctx_new(NULL);
     k.alice = dn_test_key(k.ctx, 1);
-    net_start(&n, extra);
+    net_start_nodes(&n, extra, node_args);
     dn_chain_id(n.c[0], k.chain_id);
     while (head_num(n.c[0]) < 1)
         usleep(50000);
