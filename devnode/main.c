@@ -229,9 +229,9 @@ static void on_slot_tick(void *arg)
     /* devnode does not resolve forks: rather than produce on a head
      * without the previous slot's block when that block is probably on
      * its way (its witness produced within the last two rounds), wait
-     * for it, up to half the slot. */
+     * for it, up to three quarters of the slot. */
     if (!a->o.own_witness[prev] && chain_head_slot(a->chain) + 1 < slot && prev_last > 0 &&
-        chain_head_num(a->chain) - prev_last < 2 * n && into < interval_ms / 2)
+        chain_head_num(a->chain) - prev_last < 2 * n && into < interval_ms * 3 / 4)
         return;
     a->slot_due = false;
     if (!slot_ready(a, timefmt_mono_ns())) {
