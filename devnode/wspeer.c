@@ -11,6 +11,7 @@
 
 #define RECONNECT_NS 250000000u
 #define BATCH_MAX (1u << 20)
+#define WRITE_BURST (4u << 20) /* bytes one writeable callback may write */
 
 struct pmsg {
     struct pmsg *next;
@@ -256,25 +257,35 @@ static size_t build_batch(struct wspeer *p, uint64_t now, size_t *nitems)
     return len + sl;
 }
 
+/* Writes the due messages, up to WRITE_BURST bytes, while the socket
+ * takes them (libwebsockets buffers none): one message per callback let
+ * a link fall seconds behind on a node whose loop passes are slow (a
+ * flood of client requests on a loaded host), and with it the blocks a
+ * witness relays. */
 static int writeable(struct wspeer *p, struct lws *wsi)
 {
-    struct pmsg *m = p->head;
     uint64_t now = timefmt_mono_ns();
+    size_t burst = 0;
 
-    if (m == NULL || m->due_ns > now) /* the next tick asks again */
-        return 0;
-    if (m->batch) {
-        size_t n = 0, len = build_batch(p, now, &n);
-        if (len == 0 || lws_write(wsi, p->wbuf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
-            return -1;
-        while (n-- > 0)
+    while (p->head != NULL && p->head->due_ns <= now && burst < WRITE_BURST) {
+        struct pmsg *m = p->head;
+        if (burst > 0 && lws_partial_buffered(wsi))
+            break;
+        if (m->batch) {
+            size_t n = 0, len = build_batch(p, now, &n);
+            if (len == 0 || lws_write(wsi, p->wbuf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
+                return -1;
+            burst += len;
+            while (n-- > 0)
+                pop_sent(p);
+        } else {
+            if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+                return -1;
+            burst += m->len;
             pop_sent(p);
-    } else {
-        if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-            return -1;
-        pop_sent(p);
+        }
+        p->st.writes++;
     }
-    p->st.writes++;
     if (p->head != NULL && p->head->due_ns <= now)
         lws_callback_on_writable(wsi);
     return 0;
