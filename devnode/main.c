@@ -88,21 +88,21 @@ static void on_relay_tick(void *arg)
         wsserver_timer_run(a->srv, a->relay_timer, false);
 }
 
-static void relay_out(void *ud, const char *msg, size_t len, bool forced)
+static void relay_out(void *ud, const char *msg, size_t len, size_t wire, bool forced)
 {
     struct app *a = ud;
     uint64_t now = timefmt_mono_ns();
 
     for (size_t i = 0; i < a->o.npeers; i++)
-        (void)wspeer_send(a->peers[i], msg, len, forced, now);
+        (void)wspeer_send(a->peers[i], msg, len, wire, forced, now);
     wsserver_timer_run(a->srv, a->relay_timer, true);
 }
 
-static void send_one(void *ud, const char *msg, size_t len, bool forced)
+static void send_one(void *ud, const char *msg, size_t len, size_t wire, bool forced)
 {
     struct wspeer *p = ud;
 
-    (void)wspeer_send(p, msg, len, forced, timefmt_mono_ns());
+    (void)wspeer_send(p, msg, len, wire, forced, timefmt_mono_ns());
 }
 
 /* This node produces blocks: the one producer of a network without a

@@ -64,12 +64,14 @@ const struct rpc_stats *rpc_stats(const struct rpc *r);
  * (MAX_MESSAGE_SIZE); a transaction or block packed larger is not relayed. */
 #define RPC_P2P_MAX_MESSAGE (2u * 1024 * 1024)
 
-/* Sends one relay message to every peer. forced: a block message (JSON
+/* Sends one relay message to every peer. wire: its size on a real P2P
+ * link (graphene sends the packed binary, not this JSON), for the link's
+ * bandwidth. forced: a block message (JSON
  * text, sent as is; not dropped for a full relay queue). Otherwise msg is
  * one transaction's JSON, which the transport sends batched with the
  * transactions due at the same time as RPC_RELAY_TRX_PREFIX tx1[,tx2...]
  * RPC_RELAY_TRX_SUFFIX. */
-typedef void (*rpc_relay_fn)(void *ud, const char *msg, size_t len, bool forced);
+typedef void (*rpc_relay_fn)(void *ud, const char *msg, size_t len, size_t wire, bool forced);
 #define RPC_RELAY_TRX_PREFIX "{\"method\":\"devnode_relay_trx\",\"params\":["
 #define RPC_RELAY_TRX_SUFFIX "]}"
 

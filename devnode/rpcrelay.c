@@ -47,17 +47,19 @@ void rpcrelay_tx(struct rpc *r, const struct validated *vd)
     if (r->relay_msg.overflow)
         return;
     r->relay.tx_out++;
-    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, false);
+    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, vd->signed_len, false);
 }
 
-/* The block message for b into r->relay_msg. Returns 0, -2 when it is
- * over the P2P limit, -1 when it cannot be rendered. */
-static int block_msg(struct rpc *r, const struct chain_block *b)
+/* The block message for b into r->relay_msg, its packed size into
+ * *wire. Returns 0, -2 when it is over the P2P limit, -1 when it cannot be
+ * rendered. */
+static int block_msg(struct rpc *r, const struct chain_block *b, size_t *wire)
 {
     size_t packed = BLOCK_OVERHEAD;
 
     for (uint32_t i = 0; i < b->ntx; i++)
         packed += b->txs[i]->signed_len + 1 + b->txs[i]->nops;
+    *wire = packed;
     if (packed > RPC_P2P_MAX_MESSAGE)
         return -2;
     sbuf_reset(&r->relay_msg);
@@ -85,25 +87,27 @@ static int block_msg(struct rpc *r, const struct chain_block *b)
 void rpc_relay_block(struct rpc *r, const struct chain_block *b)
 {
     int rc;
+    size_t wire = 0;
 
     if (!r->relay_on || r->relay_out == NULL)
         return;
-    rc = block_msg(r, b);
+    rc = block_msg(r, b, &wire);
     if (rc == -2)
         r->relay.block_too_big++;
     if (rc < 0)
         return;
     r->relay.blocks_out++;
-    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, true);
+    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, wire, true);
 }
 
 void rpc_relay_blocks_since(struct rpc *r, uint32_t from, rpc_relay_fn out, void *ud)
 {
     for (uint32_t n = from ? from : 1; n <= chain_head_num(r->c); n++) {
         const struct chain_block *b = chain_block(r->c, n);
-        if (b == NULL || block_msg(r, b) < 0)
+        size_t wire = 0;
+        if (b == NULL || block_msg(r, b, &wire) < 0)
             continue;
-        out(ud, r->relay_msg.buf, r->relay_msg.len, true);
+        out(ud, r->relay_msg.buf, r->relay_msg.len, wire, true);
     }
 }
 

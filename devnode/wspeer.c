@@ -106,7 +106,8 @@ void wspeer_free(struct wspeer *p)
     free(p);
 }
 
-int wspeer_send(struct wspeer *p, const char *msg, size_t len, bool forced, uint64_t now_ns)
+int wspeer_send(struct wspeer *p, const char *msg, size_t len, size_t wire, bool forced,
+                uint64_t now_ns)
 {
     struct pmsg *m;
     uint64_t start;
@@ -126,7 +127,7 @@ int wspeer_send(struct wspeer *p, const char *msg, size_t len, bool forced, uint
     }
     /* Bandwidth: messages leave one after the other; latency on top. */
     start = p->link_free_ns > now_ns ? p->link_free_ns : now_ns;
-    p->link_free_ns = start + (uint64_t)((double)len * p->ns_per_byte);
+    p->link_free_ns = start + (uint64_t)((double)wire * p->ns_per_byte);
     m->due_ns = p->link_free_ns + p->latency_ns;
     m->next = NULL;
     m->batch = !forced && p->prefix != NULL;
@@ -139,7 +140,7 @@ int wspeer_send(struct wspeer *p, const char *msg, size_t len, bool forced, uint
          * the next witness after that witness's slot. It still takes
          * its own transfer time and the latency. */
         struct pmsg **at = &p->head;
-        m->due_ns = now_ns + (uint64_t)((double)len * p->ns_per_byte) + p->latency_ns;
+        m->due_ns = now_ns + (uint64_t)((double)wire * p->ns_per_byte) + p->latency_ns;
         while (*at != NULL && (!(*at)->batch || (*at)->due_ns <= now_ns))
             at = &(*at)->next;
         m->next = *at;
