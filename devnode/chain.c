@@ -84,6 +84,15 @@ struct chain *chain_new(const struct genesis *g, const struct chain_opts *o,
     c->sctx = sctx;
     c->genesis_time = c->head_time = genesis_time;
     c->next_order_id = 0;
+    if (c->opts.witnesses == 0)
+        c->opts.witnesses = 1;
+    if (c->opts.witnesses > CHAIN_MAX_WITNESSES) {
+        err_set(err, "at most %d witnesses", CHAIN_MAX_WITNESSES);
+        goto fail;
+    }
+    /* init_genesis: every recent slot counts as filled, witness 1.6.1. */
+    c->dgp.filled_hi = c->dgp.filled_lo = UINT64_MAX;
+    c->dgp.current_witness = 1;
     if (na > 0) {
         c->g.accounts = malloc(na * sizeof *c->g.accounts);
         if (c->g.accounts == NULL)
@@ -208,6 +217,26 @@ const uint8_t *chain_head_id(const struct chain *c)
 uint32_t chain_head_time(const struct chain *c)
 {
     return c->head_time;
+}
+
+uint32_t chain_witnesses(const struct chain *c)
+{
+    return c->opts.witnesses;
+}
+
+uint64_t chain_head_slot(const struct chain *c)
+{
+    return c->head_slot;
+}
+
+uint32_t chain_witness_last_block(const struct chain *c, uint32_t w)
+{
+    return w >= 1 && w <= c->opts.witnesses ? c->last_confirmed[w - 1] : 0;
+}
+
+void chain_get_dgp(const struct chain *c, struct chain_dgp *out)
+{
+    *out = c->dgp;
 }
 
 uint32_t chain_genesis_time(const struct chain *c)

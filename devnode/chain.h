@@ -70,6 +70,28 @@ struct chain_block {
     uint32_t ntx;
     struct chain_entry **txs;
     size_t bytes;
+    uint32_t witness;   /* signed by 1.6.<witness> */
+    uint64_t slot;      /* the absolute slot it filled (see struct chain_slot) */
+};
+
+/* The slot a block fills. With a witness schedule (chain_opts.witnesses)
+ * slot is the wall-clock slot number (milliseconds since the epoch divided
+ * by the block interval), the same on every node of a network; the slots
+ * between the head's and a new block's are the missed ones. */
+struct chain_slot {
+    uint32_t witness; /* 1..witnesses: the block is signed by 1.6.<witness> */
+    uint64_t slot;
+};
+
+/* get_dynamic_global_properties' witness figures, as graphene keeps them
+ * (database::update_global_dynamic_data, update_last_irreversible_block). */
+struct chain_dgp {
+    uint32_t current_witness;   /* of the head block (1 at block 0) */
+    uint32_t lib;               /* last_irreversible_block_num */
+    uint32_t recently_missed;   /* recently_missed_count: +4 per missed slot, -3 per filled */
+    uint64_t current_aslot;     /* slots since genesis, filled or missed */
+    uint64_t filled_hi, filled_lo; /* recent_slots_filled (uint128, 1 bit per slot) */
+    uint64_t missed_total;      /* missed slots since genesis */
 };
 
 struct chain_opts {
@@ -79,7 +101,11 @@ struct chain_opts {
     size_t keep_blocks;     /* recent blocks kept for get_block */
     size_t keep_bytes;      /* and at most this many transaction bytes */
     bool shared_ids;        /* block ids from (chain id, number) only: see seal_block */
+    uint32_t witnesses;     /* active witnesses 1.6.1..N (0 = 1: one witness, LIB = head) */
 };
+
+/* At most this many witnesses in a schedule. */
+#define CHAIN_MAX_WITNESSES 101
 
 struct chain_stats {
     uint64_t blocks;
@@ -142,16 +168,34 @@ struct chain_entry *chain_push(struct chain *c, const struct chain_op *ops, size
  * time). Returns the block (owned by the chain, valid until the next
  * chain_produce_block), or NULL with err when out of memory. */
 const struct chain_block *chain_produce_block(struct chain *c, uint32_t now, char *err);
+/* The same, filling the given slot (NULL: the head's slot + 1 by witness 1,
+ * as chain_produce_block). slot->witness must be 1..witnesses and
+ * slot->slot above the head's. */
+const struct chain_block *chain_produce_block_at(struct chain *c, uint32_t now,
+                                                 const struct chain_slot *slot, char *err);
 
 /* A follower's block (devnode network, see relay.h): produces the next
  * block with the producer's timestamp out of the pending transactions
  * with the given ids, in that order (they must have been pushed first);
  * the others stay pending. An id not pending, or one that fails against
  * the head state, is left out and counted in *skipped (the producer's
- * state differed). Returns the block as chain_produce_block does. */
+ * state differed). slot: the producer's witness and slot (NULL: the
+ * head's slot + 1 by witness 1). Returns the block as chain_produce_block
+ * does. */
 const struct chain_block *chain_apply_block(struct chain *c, uint32_t timestamp,
                                             const uint8_t (*ids)[CHAIN_ID_LEN], size_t n,
-                                            size_t *skipped, char *err);
+                                            const struct chain_slot *slot, size_t *skipped,
+                                            char *err);
+
+/* The witness schedule's size (at least 1). */
+uint32_t chain_witnesses(const struct chain *c);
+/* The head block's slot (0 at block 0). */
+uint64_t chain_head_slot(const struct chain *c);
+/* The last block witness w (1..witnesses) signed (last_confirmed_block_num),
+ * 0 if none. */
+uint32_t chain_witness_last_block(const struct chain *c, uint32_t w);
+/* The head's witness figures into out. */
+void chain_get_dgp(const struct chain *c, struct chain_dgp *out);
 
 /* A recent block by number, or NULL (not produced yet, or evicted). */
 const struct chain_block *chain_block(const struct chain *c, uint32_t num);

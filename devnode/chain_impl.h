@@ -40,6 +40,12 @@ struct chain {
     size_t block_bytes;
 
     struct chain_stats stats;
+
+    /* Witness schedule (chainblock.c, finish_block): graphene's dynamic
+     * global properties and each witness's last_confirmed_block_num. */
+    struct chain_dgp dgp;
+    uint64_t head_slot;                            /* the head block's slot */
+    uint32_t last_confirmed[CHAIN_MAX_WITNESSES];  /* [witness - 1] */
 };
 
 /* Evaluates ops against bal (committed or pending balances) with head time

@@ -11,7 +11,12 @@
 #include "pack.h"
 #include "sign.h"
 
-#define WITNESS_INSTANCE 1 /* 1.6.1 produces every block */
+/* graphene's config.hpp: GRAPHENE_RECENTLY_MISSED_COUNT_INCREMENT and
+ * _DECREMENT, GRAPHENE_100_PERCENT and GRAPHENE_IRREVERSIBLE_THRESHOLD. */
+#define MISSED_INCREMENT 4
+#define MISSED_DECREMENT 3
+#define PERCENT_100 10000
+#define IRREVERSIBLE_THRESHOLD 7000
 #define ORDER_RESULT_TAG 1 /* operation_result: object_id_type */
 
 static size_t varint_len(uint64_t v)
@@ -108,7 +113,7 @@ static int seal_block(struct chain *c, struct chain_block *b, char *err)
     pack_writer_init(&w, hdr, sizeof hdr);
     pack_bytes(&w, b->previous, CHAIN_ID_LEN);
     pack_u32(&w, b->timestamp);
-    pack_varint(&w, WITNESS_INSTANCE);
+    pack_varint(&w, b->witness);
     pack_bytes(&w, b->merkle, CHAIN_ID_LEN);
     pack_varint(&w, 0); /* extensions */
     unsigned_len = w.len;
@@ -200,6 +205,67 @@ static size_t allowance(double rate, double interval_s, double *carry)
     return n;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* database::update_global_dynamic_data, update_signing_witness and
+ * update_last_irreversible_block for block b: the slots between the head's
+ * and b's were missed; the witness confirms b; the last irreversible block
+ * is the one confirmed by the witness at offset 30 % of the sorted
+ * confirmations (so with 3 witnesses all three must confirm it, with 4..6
+ * all but one; one witness: the head). */
+static void update_dgp(struct chain *c, const struct chain_block *b)
+{
+    struct chain_dgp *d = &c->dgp;
+    uint64_t missed = c->head_num > 0 && b->slot > c->head_slot ? b->slot - c->head_slot - 1 : 0;
+    uint32_t n = c->opts.witnesses, sorted[CHAIN_MAX_WITNESSES];
+    size_t offset = (size_t)(PERCENT_100 - IRREVERSIBLE_THRESHOLD) * n / PERCENT_100;
+
+    if (b->num == 1)
+        d->recently_missed = 0;
+    else if (missed > 0)
+        d->recently_missed += (uint32_t)(missed > UINT32_MAX / 8 ? UINT32_MAX / 8 : missed) *
+                              MISSED_INCREMENT;
+    else if (d->recently_missed > MISSED_INCREMENT)
+        d->recently_missed -= MISSED_DECREMENT;
+    else if (d->recently_missed > 0)
+        d->recently_missed--;
+    /* recent_slots_filled = ((filled << 1) + 1) << missed, as a uint128. */
+    d->filled_hi = (d->filled_hi << 1) | (d->filled_lo >> 63);
+    d->filled_lo = (d->filled_lo << 1) | 1;
+    if (missed >= 128) {
+        d->filled_hi = d->filled_lo = 0;
+    } else if (missed >= 64) {
+        d->filled_hi = d->filled_lo << (missed - 64);
+        d->filled_lo = 0;
+    } else if (missed > 0) {
+        d->filled_hi = (d->filled_hi << missed) | (d->filled_lo >> (64 - missed));
+        d->filled_lo <<= missed;
+    }
+    d->current_aslot += missed + 1;
+    d->missed_total += missed;
+    d->current_witness = b->witness;
+    c->head_slot = b->slot;
+    c->last_confirmed[b->witness - 1] = b->num;
+    memcpy(sorted, c->last_confirmed, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_u32);
+    if (sorted[offset] > d->lib)
+        d->lib = sorted[offset];
+}
+
+/* The slot a block fills: the one given, or the head's next by 1.6.1. */
+static void set_slot(const struct chain *c, struct chain_block *nb, const struct chain_slot *slot)
+{
+    nb->witness = slot != NULL && slot->witness >= 1 && slot->witness <= c->opts.witnesses
+                      ? slot->witness
+                      : 1;
+    nb->slot = slot != NULL && slot->slot > c->head_slot ? slot->slot : c->head_slot + 1;
+}
+
 /* Seals nb (its transactions already applied to the committed state),
  * makes it the head, and rebuilds the pending state from the nkeep
  * entries left in scratch. */
@@ -221,6 +287,7 @@ static const struct chain_block *finish_block(struct chain *c, struct chain_bloc
         free(nb.txs); /* the queue itself was not changed yet */
         return NULL;
     }
+    update_dgp(c, &nb);
     c->head_num = nb.num;
     c->head_time = nb.timestamp;
     memcpy(c->head_id, nb.id, CHAIN_ID_LEN);
@@ -250,16 +317,23 @@ static const struct chain_block *finish_block(struct chain *c, struct chain_bloc
 
 const struct chain_block *chain_produce_block(struct chain *c, uint32_t now, char *err)
 {
+    return chain_produce_block_at(c, now, NULL, err);
+}
+
+const struct chain_block *chain_produce_block_at(struct chain *c, uint32_t now,
+                                                 const struct chain_slot *slot, char *err)
+{
     struct chain_block nb;
     double interval_s = c->g.params.block_interval_ms / 1000.0;
     size_t max_tx = allowance(c->opts.capacity_tps, interval_s, &c->carry_tx);
     size_t max_ops = allowance(c->opts.capacity_ops, interval_s, &c->carry_ops);
     size_t nops = 0, nkeep = 0;
-    size_t size = CHAIN_ID_LEN * 2 + 4 + 3 + 1 + 65 + varint_len(WITNESS_INSTANCE) + 3;
+    size_t size = CHAIN_ID_LEN * 2 + 4 + 3 + 1 + 65 + varint_len(CHAIN_MAX_WITNESSES) + 3;
     struct fcerr e;
 
     memset(&nb, 0, sizeof nb);
     nb.num = c->head_num + 1;
+    set_slot(c, &nb, slot);
     nb.timestamp = now > c->head_time ? now : c->head_time;
     memcpy(nb.previous, c->head_id, CHAIN_ID_LEN);
     nb.txs = malloc((c->nqueue ? c->nqueue : 1) * sizeof *nb.txs);
@@ -303,7 +377,8 @@ const struct chain_block *chain_produce_block(struct chain *c, uint32_t now, cha
 
 const struct chain_block *chain_apply_block(struct chain *c, uint32_t timestamp,
                                             const uint8_t (*ids)[CHAIN_ID_LEN], size_t n,
-                                            size_t *skipped, char *err)
+                                            const struct chain_slot *at, size_t *skipped,
+                                            char *err)
 {
     struct chain_block nb;
     struct chain_entry **slot = NULL;
@@ -315,6 +390,7 @@ const struct chain_block *chain_apply_block(struct chain *c, uint32_t timestamp,
     *skipped = 0;
     memset(&nb, 0, sizeof nb);
     nb.num = c->head_num + 1;
+    set_slot(c, &nb, at);
     nb.timestamp = timestamp > c->head_time ? timestamp : c->head_time;
     memcpy(nb.previous, c->head_id, CHAIN_ID_LEN);
     nb.txs = malloc((n ? n : 1) * sizeof *nb.txs);

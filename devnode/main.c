@@ -34,6 +34,13 @@ struct app {
     struct wspeer *peers[MAX_PEERS];
     int relay_timer;   /* with peers: the 1 ms tick, or -1 */
     struct rpc_relay_stats prev_relay;
+    /* Witness schedule (--witnesses): the last slot looked at, and when
+     * this node may start producing (see slot_ready). */
+    uint64_t last_slot;
+    bool slot_due;     /* last_slot is this node's and not produced yet */
+    uint64_t start_ns, ready_ns;
+    bool peer_seen[MAX_PEERS];
+    uint64_t own_slots, own_unready, own_late; /* this node's slots: all, not synced, late */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -81,31 +88,48 @@ static void on_relay_tick(void *arg)
         wsserver_timer_run(a->srv, a->relay_timer, false);
 }
 
-static void relay_out(void *ud, const char *msg, size_t len, bool forced)
+static void relay_out(void *ud, const char *msg, size_t len, size_t wire, bool forced)
 {
     struct app *a = ud;
     uint64_t now = timefmt_mono_ns();
 
     for (size_t i = 0; i < a->o.npeers; i++)
-        (void)wspeer_send(a->peers[i], msg, len, forced, now);
+        (void)wspeer_send(a->peers[i], msg, len, wire, forced, now);
     wsserver_timer_run(a->srv, a->relay_timer, true);
 }
 
-static void send_one(void *ud, const char *msg, size_t len, bool forced)
+static void send_one(void *ud, const char *msg, size_t len, size_t wire, bool forced)
 {
     struct wspeer *p = ud;
 
-    (void)wspeer_send(p, msg, len, forced, timefmt_mono_ns());
+    (void)wspeer_send(p, msg, len, wire, forced, timefmt_mono_ns());
 }
 
-/* A link came up: the producer sends the peer its stored blocks (the
+/* This node produces blocks: the one producer of a network without a
+ * schedule, or a witness of the schedule. */
+static bool producing(const struct opts *o)
+{
+    return o->chain.witnesses > 0 ? o->nown > 0 : !o->follow;
+}
+
+/* A link came up: a producing node sends the peer its stored blocks (the
  * peer keeps the ones it lacks), as a node syncs from its peers. */
 static void on_peer_up(void *ud, struct wspeer *p)
 {
     struct app *a = ud;
+    bool all = true;
 
     fprintf(stderr, "devnode: peer %s connected\n", wspeer_name(p));
-    if (!a->o.follow)
+    for (size_t i = 0; i < a->o.npeers; i++) {
+        a->peer_seen[i] |= a->peers[i] == p;
+        all &= a->peer_seen[i];
+    }
+    /* Every link has been up: after the blocks peers send on connecting
+     * have had time to arrive (two latencies and a margin), this node's
+     * head is the network's, and its witnesses may produce. */
+    if (all && a->ready_ns == 0)
+        a->ready_ns = timefmt_mono_ns() + (uint64_t)((2 * a->o.relay_latency + 0.25) * 1e9);
+    if (producing(&a->o))
         rpc_relay_blocks_since(a->rpc, 1, send_one, p);
     wsserver_timer_run(a->srv, a->relay_timer, true);
 }
@@ -149,6 +173,91 @@ static void on_block(void *arg)
     rpc_relay_block(a->rpc, b);
 }
 
+/* A witness may produce once its head is the network's: every link has
+ * been up (a node that started late has then had the blocks its peers
+ * sent on connecting), or 5 s after the start whatever the links do (a
+ * peer that never came up must not stop the network); and not while a
+ * peer relayed a block beyond its head (it is still catching up). Like
+ * graphene's witness plugin, which does not produce until synced. */
+static bool slot_ready(struct app *a, uint64_t now)
+{
+    const struct rpc_relay_stats *rl = rpc_relay_stats(a->rpc);
+
+    if (rl->last_block_seen > chain_head_num(a->chain))
+        return false;
+    if (a->o.npeers == 0)
+        return true;
+    return (a->ready_ns != 0 && now >= a->ready_ns) || now - a->start_ns >= 5000000000u;
+}
+
+/* Witness schedule: the slots are the wall clock's (the clock the nodes
+ * share, as witnesses share NTP time) divided by the block interval; slot
+ * S belongs to witness S mod N + 1. Polled every few milliseconds; a
+ * node produces the slots of its own witnesses, with the slot's start as
+ * the block's timestamp. */
+static void on_slot_tick(void *arg)
+{
+    struct app *a = arg;
+    uint64_t interval_ms = chain_genesis(a->chain)->params.block_interval_ms;
+    uint64_t ms = timefmt_wall_ms(), slot = ms / interval_ms, into = ms - slot * interval_ms;
+    uint32_t n = a->o.chain.witnesses, prev = (uint32_t)((slot + n - 1) % n) + 1;
+    uint32_t prev_last = chain_witness_last_block(a->chain, prev);
+    struct chain_slot cs;
+    const struct chain_block *b;
+    char err[ERR_LEN];
+
+    if (slot != a->last_slot) {
+        a->last_slot = slot;
+        a->slot_due = a->o.own_witness[slot % n + 1];
+        if (!a->slot_due)
+            return;
+        a->own_slots++;
+        if (into > interval_ms * 3 / 4) {
+            /* The loop came back too late in the slot (a starved
+             * process): a block now would reach the next witness after
+             * its slot began. (graphene's witness plugin skips a slot it
+             * is more than 500 ms late for; devnode, whose loop a loaded
+             * host delays more often, keeps the slot while a quarter of
+             * it is left.) */
+            a->own_late++;
+            a->slot_due = false;
+            return;
+        }
+    }
+    if (!a->slot_due)
+        return;
+    /* devnode does not resolve forks: rather than produce on a head
+     * without the previous slot's block when that block is probably on
+     * its way (its witness produced within the last two rounds), wait
+     * for it, up to three quarters of the slot. */
+    if (!a->o.own_witness[prev] && chain_head_slot(a->chain) + 1 < slot && prev_last > 0 &&
+        chain_head_num(a->chain) - prev_last < 2 * n && into < interval_ms * 3 / 4)
+        return;
+    a->slot_due = false;
+    if (!slot_ready(a, timefmt_mono_ns())) {
+        a->own_unready++;
+        return;
+    }
+    cs.witness = (uint32_t)(slot % n) + 1;
+    cs.slot = slot;
+    b = chain_produce_block_at(a->chain, (uint32_t)(slot * interval_ms / 1000), &cs, err);
+    if (b == NULL) {
+        fprintf(stderr, "devnode: block production failed: %s\n", err);
+        return;
+    }
+    rpc_block_produced(a->rpc, b);
+    rpc_relay_block(a->rpc, b);
+}
+
+/* How often to look at the slot clock: a tenth of the interval, at most
+ * 10 ms (a block starts within that of its slot). */
+static uint64_t slot_poll_ns(uint32_t interval_ms)
+{
+    uint64_t ns = (uint64_t)interval_ms * 100000u;
+
+    return ns > 10000000u ? 10000000u : ns < 1000000u ? 1000000u : ns;
+}
+
 static uint64_t cpu_us(void)
 {
     struct rusage ru;
@@ -168,11 +277,16 @@ static void net_status(struct app *a, char *buf, size_t cap)
     uint64_t dropped = 0;
     uint32_t head = chain_head_num(a->chain);
     uint32_t behind = rl->last_block_seen > head ? rl->last_block_seen - head : 0;
-    const char *role = a->o.follow ? "follower" : "producer";
+    const char *role = !producing(&a->o) ? "follower"
+                       : a->o.chain.witnesses > 0 ? "witness" : "producer";
+    struct chain_dgp d;
+    int filled = 0;
 
     buf[0] = '\0';
-    if (a->o.npeers == 0 && !a->o.follow)
+    if (a->o.npeers == 0 && !a->o.follow && a->o.chain.witnesses == 0)
         return;
+    chain_get_dgp(a->chain, &d);
+    filled = __builtin_popcountll(d.filled_hi) + __builtin_popcountll(d.filled_lo);
     for (size_t i = 0; i < a->o.npeers; i++) {
         const struct wspeer_stats *ps = wspeer_stats(a->peers[i]);
         up += ps->up;
@@ -195,17 +309,25 @@ static void net_status(struct app *a, char *buf, size_t cap)
                  ",\"relay_blocks_out\":%" PRIu64
                  ",\"relay_blocks_in\":%" PRIu64 ",\"relay_too_big_tx\":%" PRIu64
                  ",\"relay_too_big_blocks\":%" PRIu64 ",\"missed_blocks\":%" PRIu64
-                 ",\"behind\":%" PRIu32 ",\"block_id_mismatch\":%" PRIu64,
-                 role, head, a->o.npeers, up, q, qb, dropped, rl->tx_out - p->tx_out,
+                 ",\"behind\":%" PRIu32 ",\"block_id_mismatch\":%" PRIu64
+                 ",\"witnesses\":%" PRIu32 ",\"current_aslot\":%" PRIu64
+                 ",\"missed_slots\":%" PRIu64 ",\"recently_missed_count\":%" PRIu32
+                 ",\"participation\":%.1f,\"own_slots\":%" PRIu64
+                 ",\"own_slots_unready\":%" PRIu64 ",\"own_slots_late\":%" PRIu64,
+                 role, d.lib, a->o.npeers, up, q, qb, dropped, rl->tx_out - p->tx_out,
                  rl->tx_in - p->tx_in, rl->tx_in_applied - p->tx_in_applied,
                  rl->tx_in_dup - p->tx_in_dup, rl->blocks_out - p->blocks_out, rl->blocks_in - p->blocks_in, rl->tx_too_big,
-                 rl->block_too_big, rl->blocks_missed, behind, rl->block_id_mismatch);
+                 rl->block_too_big, rl->blocks_missed, behind, rl->block_id_mismatch,
+                 chain_witnesses(a->chain), d.current_aslot, d.missed_total, d.recently_missed,
+                 filled * 100.0 / 128, a->own_slots, a->own_unready, a->own_late);
     else
         snprintf(buf, cap,
                  " | %s lib %" PRIu32 " peers %zu/%zu relay queue %zu dropped %" PRIu64
-                 " out %" PRIu64 "/s in %" PRIu64 "/s missed %" PRIu64 " behind %" PRIu32,
-                 role, head, up, a->o.npeers, q, dropped, rl->tx_out - p->tx_out,
-                 rl->tx_in - p->tx_in, rl->blocks_missed, behind);
+                 " out %" PRIu64 "/s in %" PRIu64 "/s missed %" PRIu64 " behind %" PRIu32
+                 " | witnesses %" PRIu32 " missed slots %" PRIu64 " participation %.0f%%",
+                 role, d.lib, up, a->o.npeers, q, dropped, rl->tx_out - p->tx_out,
+                 rl->tx_in - p->tx_in, rl->blocks_missed, behind, chain_witnesses(a->chain),
+                 d.missed_total, filled * 100.0 / 128);
     a->prev_relay = *rl;
 }
 
@@ -355,10 +477,12 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (a.o.npeers > 0 || a.o.follow)
+    if (a.o.npeers > 0 || a.o.follow || a.o.chain.witnesses > 0)
         rpc_set_relay(a.rpc, a.o.npeers > 0 ? relay_out : NULL, &a);
-    if ((!a.o.follow &&
+    if ((a.o.chain.witnesses == 0 && !a.o.follow &&
          wsserver_every(a.srv, (uint64_t)g.params.block_interval_ms * 1000000u, on_block, &a) < 0) ||
+        (a.o.chain.witnesses > 0 && a.o.nown > 0 &&
+         wsserver_every(a.srv, slot_poll_ns(g.params.block_interval_ms), on_slot_tick, &a) < 0) ||
         (a.o.npeers > 0 && (a.relay_timer = wsserver_every(a.srv, 1000000u, on_relay_tick, &a)) < 0) ||
         wsserver_every(a.srv, 1000000000u, on_status, &a) < 0 ||
         (apply_first(&a.o) &&
@@ -369,7 +493,15 @@ int main(int argc, char **argv)
     hex_encode(hex, g.chain_id, 32);
     printf("devnode %s: chain id %s, prefix %s, block interval %.3f s%s%s\n", BSS_VERSION, hex,
            g.prefix, g.params.block_interval_ms / 1000.0, a.o.sink ? ", SINK MODE" : "",
-           a.o.follow ? ", following (blocks from peers)" : a.o.npeers ? ", producing" : "");
+           !producing(&a.o) ? ", following (blocks from peers)"
+           : a.o.chain.witnesses > 0 ? ", witness" : a.o.npeers ? ", producing" : "");
+    if (a.o.chain.witnesses > 0) {
+        printf("witness schedule: %" PRIu32 " witnesses, producing for", a.o.chain.witnesses);
+        for (int k = 1; k <= (int)a.o.chain.witnesses; k++)
+            if (a.o.own_witness[k])
+                printf(" 1.6.%d", k);
+        printf("%s\n", a.o.nown ? "" : " none");
+    }
     for (size_t i = 0; i < a.o.npeers; i++)
         printf("peer %s (latency %.3f s, %.0f Mbit/s)\n", wspeer_name(a.peers[i]),
                a.o.relay_latency, a.o.relay_mbit);
@@ -378,7 +510,7 @@ int main(int argc, char **argv)
     printf("listening on %s://%s:%d\n", a.o.tls_cert ? "wss" : "ws", a.o.iface,
            wsserver_port(a.srv));
     fflush(stdout);
-    a.prev_ns = timefmt_mono_ns();
+    a.prev_ns = a.start_ns = timefmt_mono_ns();
     a.prev_cpu_us = cpu_us();
     signal_srv = a.srv;
     signal(SIGINT, on_signal);

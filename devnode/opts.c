@@ -40,6 +40,10 @@ void opts_usage(FILE *f)
             "                         every other node (full mesh; max 16)\n"
             "  --follow               produce no blocks: apply the blocks peers relay (every\n"
             "                         node but the one producer of a network)\n"
+            "  --witnesses N          a witness schedule of N witnesses (1.6.1..1.6.N, max 101):\n"
+            "                         slot S (wall-clock ms / block interval) belongs to\n"
+            "                         1.6.(S mod N + 1); LIB from the witnesses' confirmations\n"
+            "  --witness K            this node produces 1.6.K's slots (repeat; none: follow)\n"
             "  --relay-latency S      one-way latency of each relay link (default 0.05)\n"
             "  --relay-bandwidth MBIT bandwidth of each relay link (default 100 Mbit/s)\n"
             "  --relay-queue-mb N     per-link bound on waiting relay messages (default 64 MiB;\n"
@@ -85,13 +89,14 @@ int opts_parse(struct opts *o, int argc, char **argv)
     enum { O_LISTEN = 256, O_GENESIS, O_ACCOUNTS, O_INTERVAL, O_CAP, O_CAP_OPS, O_PENDING,
            O_TXSIZE, O_BLOCKSIZE, O_EXP, O_KEEP, O_KEEPMB, O_SINK, O_CERT, O_KEY, O_JSON,
            O_QUIET, O_HELP, O_VERSION, O_SHARED, O_MODEL, O_PEER, O_FOLLOW, O_RLAT, O_RBW,
-           O_RQ };
+           O_RQ, O_WITNESSES, O_WITNESS };
     static const struct option lo[] = {
         {"listen", 1, NULL, O_LISTEN}, {"genesis", 1, NULL, O_GENESIS},
         {"accounts", 1, NULL, O_ACCOUNTS}, {"block-interval", 1, NULL, O_INTERVAL},
         {"capacity", 1, NULL, O_CAP}, {"capacity-ops", 1, NULL, O_CAP_OPS},
         {"capacity-model", 1, NULL, O_MODEL}, {"peer", 1, NULL, O_PEER},
-        {"follow", 0, NULL, O_FOLLOW}, {"relay-latency", 1, NULL, O_RLAT},
+        {"follow", 0, NULL, O_FOLLOW}, {"witnesses", 1, NULL, O_WITNESSES},
+        {"witness", 1, NULL, O_WITNESS}, {"relay-latency", 1, NULL, O_RLAT},
         {"relay-bandwidth", 1, NULL, O_RBW}, {"relay-queue-mb", 1, NULL, O_RQ},
         {"max-pending", 1, NULL, O_PENDING}, {"max-tx-size", 1, NULL, O_TXSIZE},
         {"max-block-size", 1, NULL, O_BLOCKSIZE}, {"max-expiration", 1, NULL, O_EXP},
@@ -159,6 +164,20 @@ int opts_parse(struct opts *o, int argc, char **argv)
             break;
         }
         case O_FOLLOW: o->follow = true; break;
+        case O_WITNESSES:
+            if (parse_num(optarg, 1, CHAIN_MAX_WITNESSES, &d) < 0 || d != (double)(int)d)
+                bad = "--witnesses: expected 1..101";
+            else
+                o->chain.witnesses = (uint32_t)d;
+            break;
+        case O_WITNESS:
+            if (parse_num(optarg, 1, CHAIN_MAX_WITNESSES, &d) < 0 || d != (double)(int)d)
+                bad = "--witness: expected a witness number 1..101";
+            else if (!o->own_witness[(int)d]) {
+                o->own_witness[(int)d] = true;
+                o->nown++;
+            }
+            break;
         case O_RLAT:
             if (parse_num(optarg, 0, 10, &o->relay_latency) < 0)
                 bad = "--relay-latency: expected 0..10 seconds";
@@ -230,12 +249,22 @@ int opts_parse(struct opts *o, int argc, char **argv)
         o->peers[i].bandwidth_bps = o->relay_mbit * 1e6;
         o->peers[i].max_bytes = (size_t)(o->relay_queue_mb * 1048576.0);
     }
+    for (int k = (int)o->chain.witnesses + 1; k <= CHAIN_MAX_WITNESSES; k++)
+        if (o->own_witness[k]) {
+            fprintf(stderr, "devnode: --witness %d: the schedule has %u witnesses (--witnesses)\n",
+                    k, o->chain.witnesses);
+            return -1;
+        }
+    if (o->follow && o->nown > 0) {
+        fprintf(stderr, "devnode: --follow and --witness exclude each other\n");
+        return -1;
+    }
     if (o->follow && o->npeers == 0) {
         fprintf(stderr, "devnode: --follow needs --peer (the producer to follow)\n");
         return -1;
     }
-    if (o->sink && (o->npeers > 0 || o->follow)) {
-        fprintf(stderr, "devnode: --sink does not join a network (--peer, --follow)\n");
+    if (o->sink && (o->npeers > 0 || o->follow || o->chain.witnesses > 0)) {
+        fprintf(stderr, "devnode: --sink does not join a network (--peer, --follow, --witnesses)\n");
         return -1;
     }
     if (!o->pending_set) {

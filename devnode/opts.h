@@ -26,6 +26,9 @@ struct opts {
     char peer_host[MAX_PEERS][64];
     size_t npeers;
     bool follow;
+    /* witness schedule: --witnesses N (chain.witnesses), --witness K */
+    bool own_witness[CHAIN_MAX_WITNESSES + 1]; /* [K]: this node signs 1.6.K's slots */
+    size_t nown;
     double relay_latency, relay_mbit, relay_queue_mb;
 };
 

@@ -59,33 +59,62 @@ static void render_key(struct sbuf *s, const char *prefix, const uint8_t key[PUB
     sbuf_addc(s, '"');
 }
 
+/* A uint128 (hi, lo) in decimal, as fc renders recent_slots_filled. */
+static void render_u128(struct sbuf *s, uint64_t hi, uint64_t lo)
+{
+    char digits[40];
+    size_t n = 0;
+
+    do { /* divide (hi, lo) by 10 in 32-bit steps */
+        uint64_t parts[4] = {hi >> 32, hi & 0xFFFFFFFFu, lo >> 32, lo & 0xFFFFFFFFu}, rem = 0;
+        for (int i = 0; i < 4; i++) {
+            uint64_t cur = (rem << 32) | parts[i];
+            parts[i] = cur / 10;
+            rem = cur % 10;
+        }
+        digits[n++] = (char)('0' + rem);
+        hi = (parts[0] << 32) | parts[1];
+        lo = (parts[2] << 32) | parts[3];
+    } while (hi != 0 || lo != 0);
+    sbuf_addc(s, '"');
+    while (n > 0)
+        sbuf_addc(s, digits[--n]);
+    sbuf_addc(s, '"');
+}
+
 void render_dgp(struct sbuf *s, const struct chain *c, uint64_t missed)
 {
     uint32_t head = chain_head_num(c), t = chain_head_time(c), g = chain_genesis_time(c);
+    struct chain_dgp d;
 
+    chain_get_dgp(c, &d);
     sbuf_adds(s, "{\"id\":\"2.1.0\",\"head_block_number\":");
     sbuf_add_u64(s, head);
     sbuf_adds(s, ",\"head_block_id\":");
     render_hex(s, chain_head_id(c), CHAIN_ID_LEN);
     sbuf_adds(s, ",\"time\":");
     render_time(s, t);
-    sbuf_adds(s, ",\"current_witness\":\"1.6.1\",\"next_maintenance_time\":");
+    sbuf_adds(s, ",\"current_witness\":");
+    render_id(s, 1, 6, d.current_witness);
+    sbuf_adds(s, ",\"next_maintenance_time\":");
     render_time(s, (t / 86400 + 1) * 86400);
     sbuf_adds(s, ",\"last_vote_tally_time\":");
     render_time(s, g);
     sbuf_adds(s, ",\"last_budget_time\":");
     render_time(s, g);
-    /* One witness that never misses: every recent slot is filled and the
-     * head block is irreversible at once. A follower of a devnode network
-     * reports the blocks it could not link as missed. */
+    /* The witness figures as graphene keeps them (chainblock.c). With one
+     * witness nothing is missed and the head is irreversible at once; a
+     * follower of a one-producer network adds the blocks it could not
+     * link (missed). */
     sbuf_adds(s, ",\"witness_budget\":0,\"total_pob\":0,\"total_inactive\":0,"
                  "\"accounts_registered_this_interval\":0,\"recently_missed_count\":");
-    sbuf_add_u64(s, missed);
+    sbuf_add_u64(s, d.recently_missed + missed);
     sbuf_adds(s, ",\"current_aslot\":");
-    sbuf_add_u64(s, head);
-    sbuf_adds(s, ",\"recent_slots_filled\":\"340282366920938463463374607431768211455\","
-                 "\"dynamic_flags\":0,\"last_irreversible_block_num\":");
-    sbuf_add_u64(s, head);
+    sbuf_add_u64(s, d.current_aslot);
+    sbuf_adds(s, ",\"recent_slots_filled\":");
+    render_u128(s, d.filled_hi, d.filled_lo);
+    sbuf_adds(s, ",\"dynamic_flags\":0,\"last_irreversible_block_num\":");
+    sbuf_add_u64(s, d.lib);
     sbuf_addc(s, '}');
 }
 
@@ -124,7 +153,13 @@ void render_gp(struct sbuf *s, const struct chain *c)
                  "\"fee_liquidation_threshold\":10000000,\"accounts_per_fee_scale\":1000,"
                  "\"account_fee_scale_bitshifts\":4,\"max_authority_depth\":2,\"extensions\":{}},"
                  "\"next_available_vote_id\":0,\"active_committee_members\":[],"
-                 "\"active_witnesses\":[\"1.6.1\"]}");
+                 "\"active_witnesses\":[");
+    for (uint32_t w = 1; w <= chain_witnesses(c); w++) {
+        if (w > 1)
+            sbuf_addc(s, ',');
+        render_id(s, 1, 6, w);
+    }
+    sbuf_adds(s, "]}");
 }
 
 static void render_authority(struct sbuf *s, const char *prefix, const uint8_t key[PUBKEY_LEN])
@@ -197,7 +232,9 @@ static void header_fields(struct sbuf *s, const struct chain_block *b)
     render_hex(s, b->previous, CHAIN_ID_LEN);
     sbuf_adds(s, ",\"timestamp\":");
     render_time(s, b->timestamp);
-    sbuf_adds(s, ",\"witness\":\"1.6.1\",\"transaction_merkle_root\":");
+    sbuf_adds(s, ",\"witness\":");
+    render_id(s, 1, 6, b->witness);
+    sbuf_adds(s, ",\"transaction_merkle_root\":");
     render_hex(s, b->merkle, CHAIN_ID_LEN);
     sbuf_adds(s, ",\"extensions\":[]");
 }

@@ -40,6 +40,7 @@ void rpc_free(struct rpc *r)
 {
     if (r == NULL)
         return;
+    rpcrelay_clear(r);
     validator_free(r->v);
     svcq_free(r->svc);
     hist_free(r->wait);

@@ -64,12 +64,14 @@ const struct rpc_stats *rpc_stats(const struct rpc *r);
  * (MAX_MESSAGE_SIZE); a transaction or block packed larger is not relayed. */
 #define RPC_P2P_MAX_MESSAGE (2u * 1024 * 1024)
 
-/* Sends one relay message to every peer. forced: a block message (JSON
+/* Sends one relay message to every peer. wire: its size on a real P2P
+ * link (graphene sends the packed binary, not this JSON), for the link's
+ * bandwidth. forced: a block message (JSON
  * text, sent as is; not dropped for a full relay queue). Otherwise msg is
  * one transaction's JSON, which the transport sends batched with the
  * transactions due at the same time as RPC_RELAY_TRX_PREFIX tx1[,tx2...]
  * RPC_RELAY_TRX_SUFFIX. */
-typedef void (*rpc_relay_fn)(void *ud, const char *msg, size_t len, bool forced);
+typedef void (*rpc_relay_fn)(void *ud, const char *msg, size_t len, size_t wire, bool forced);
 #define RPC_RELAY_TRX_PREFIX "{\"method\":\"devnode_relay_trx\",\"params\":["
 #define RPC_RELAY_TRX_SUFFIX "]}"
 
@@ -79,7 +81,9 @@ struct rpc_relay_stats {
     uint64_t tx_in, tx_in_applied, tx_in_rejected; /* relayed by peers */
     uint64_t tx_in_dup;                 /* relayed ones known by the time their turn came */
     uint64_t blocks_in;                 /* peers' blocks applied */
-    uint64_t blocks_missed;             /* peers' blocks that did not link (one went missing) */
+    uint64_t blocks_missed;             /* blocks missing before a peer's block (it cannot link):
+                                           the gap up to the lowest held block, plus blocks
+                                           that came too far ahead to be held */
     uint64_t block_tx_skipped;          /* transactions of applied blocks that failed here */
     uint64_t block_id_mismatch;         /* applied blocks whose id differs from the producer's */
     uint32_t last_block_seen;           /* highest block number a peer relayed */

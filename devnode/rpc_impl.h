@@ -10,6 +10,8 @@
 #include "tx.h"
 #include "validate.h"
 
+#define RPC_HOLD 64
+
 struct rpc {
     struct chain *c;
     struct validator *v;
@@ -29,6 +31,11 @@ struct rpc {
     void *relay_ud;
     struct sbuf relay_msg;
     struct rpc_relay_stats relay;
+    /* Peers' blocks that arrived ahead of the head (rpcrelay.c): held
+     * until the blocks before them arrive, by number modulo RPC_HOLD. */
+    struct jv *held[RPC_HOLD];     /* the parsed relay message, or NULL */
+    uint32_t held_num[RPC_HOLD];
+    uint64_t relay_lost;           /* ahead by more than RPC_HOLD: dropped */
 };
 
 struct rpc_session {
@@ -78,6 +85,9 @@ int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
 void rpcrelay_tx(struct rpc *r, const struct validated *vd);
 /* The devnode_relay_* methods; -1 with e when method is not one. */
 int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e);
+
+/* rpcrelay.c: frees the held blocks (rpc_free). */
+void rpcrelay_clear(struct rpc *r);
 
 /* Renders the fc-shaped error reply to call into out. */
 void rpc_render_error(struct sbuf *out, const struct rpc_call *call, const struct fcerr *e);

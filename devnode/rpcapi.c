@@ -419,8 +419,16 @@ int rpcapi_admit(struct rpc *r, struct rpc_call *call, enum svcq_kind kind,
     uint64_t now = timefmt_mono_ns();
     size_t nops = jv_len(jv_get(txj, "operations"));
     struct svcq_item *it;
+    size_t held = svcq_len(r->svc) + chain_pending_count(r->c);
+    size_t max = chain_options(r->c)->max_pending;
 
-    if (svcq_len(r->svc) + chain_pending_count(r->c) >= chain_options(r->c)->max_pending) {
+    /* The busy bound is for clients. A transaction a peer relays was
+     * accepted by the network already: refusing it here would leave it
+     * pending on its entry node alone (until it expires, filling that
+     * node's bound too), where a real node, which has no such bound,
+     * applies it. Relayed ones are refused only past 4 x the bound, so
+     * that memory stays bounded. */
+    if (held >= (relayed ? 4 * max : max)) {
         if (!relayed)
             return queue_full(r, e);
         r->relay.tx_in_rejected++;

@@ -47,17 +47,19 @@ void rpcrelay_tx(struct rpc *r, const struct validated *vd)
     if (r->relay_msg.overflow)
         return;
     r->relay.tx_out++;
-    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, false);
+    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, vd->signed_len, false);
 }
 
-/* The block message for b into r->relay_msg. Returns 0, -2 when it is
- * over the P2P limit, -1 when it cannot be rendered. */
-static int block_msg(struct rpc *r, const struct chain_block *b)
+/* The block message for b into r->relay_msg, its packed size into
+ * *wire. Returns 0, -2 when it is over the P2P limit, -1 when it cannot be
+ * rendered. */
+static int block_msg(struct rpc *r, const struct chain_block *b, size_t *wire)
 {
     size_t packed = BLOCK_OVERHEAD;
 
     for (uint32_t i = 0; i < b->ntx; i++)
         packed += b->txs[i]->signed_len + 1 + b->txs[i]->nops;
+    *wire = packed;
     if (packed > RPC_P2P_MAX_MESSAGE)
         return -2;
     sbuf_reset(&r->relay_msg);
@@ -67,6 +69,10 @@ static int block_msg(struct rpc *r, const struct chain_block *b)
     sbuf_add_hex(&r->relay_msg, b->id, CHAIN_ID_LEN);
     sbuf_adds(&r->relay_msg, "\",\"timestamp\":");
     sbuf_add_u64(&r->relay_msg, b->timestamp);
+    sbuf_adds(&r->relay_msg, ",\"witness\":");
+    sbuf_add_u64(&r->relay_msg, b->witness);
+    sbuf_adds(&r->relay_msg, ",\"slot\":");
+    sbuf_add_u64(&r->relay_msg, b->slot);
     sbuf_adds(&r->relay_msg, ",\"transactions\":[");
     for (uint32_t i = 0; i < b->ntx; i++) {
         if (i > 0)
@@ -81,36 +87,41 @@ static int block_msg(struct rpc *r, const struct chain_block *b)
 void rpc_relay_block(struct rpc *r, const struct chain_block *b)
 {
     int rc;
+    size_t wire = 0;
 
     if (!r->relay_on || r->relay_out == NULL)
         return;
-    rc = block_msg(r, b);
+    rc = block_msg(r, b, &wire);
     if (rc == -2)
         r->relay.block_too_big++;
     if (rc < 0)
         return;
     r->relay.blocks_out++;
-    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, true);
+    r->relay_out(r->relay_ud, r->relay_msg.buf, r->relay_msg.len, wire, true);
 }
 
 void rpc_relay_blocks_since(struct rpc *r, uint32_t from, rpc_relay_fn out, void *ud)
 {
     for (uint32_t n = from ? from : 1; n <= chain_head_num(r->c); n++) {
         const struct chain_block *b = chain_block(r->c, n);
-        if (b == NULL || block_msg(r, b) < 0)
+        size_t wire = 0;
+        if (b == NULL || block_msg(r, b, &wire) < 0)
             continue;
-        out(ud, r->relay_msg.buf, r->relay_msg.len, true);
+        out(ud, r->relay_msg.buf, r->relay_msg.len, wire, true);
     }
 }
 
 /* A peer's block: its new transactions are validated and pushed (spending
  * the node's capacity), then the block is applied from the pending queue
- * in the producer's order with its timestamp. */
-static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
+ * in the producer's order with its timestamp. A block ahead of the head
+ * (the one before it not here yet) is not applied: *ahead is set to its
+ * number. */
+static int apply_block(struct rpc *r, const struct jv *blk, uint32_t *ahead, struct fcerr *e)
 {
     const struct jv *txs = jv_get(blk, "transactions");
-    uint64_t num, ts;
+    uint64_t num, ts, wit = 1, slotnum = 0;
     size_t n = jv_len(txs), k = 0, skipped = 0;
+    struct chain_slot slot;
     uint8_t (*ids)[CHAIN_ID_LEN];
     const struct chain_block *b;
     uint8_t want[CHAIN_ID_LEN];
@@ -120,16 +131,25 @@ static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
     if (jv_uint64(jv_get(blk, "num"), UINT32_MAX, &num, NULL) < 0 ||
         jv_uint64(jv_get(blk, "timestamp"), UINT32_MAX, &ts, NULL) < 0 || idhex == NULL ||
         hex_decode_exact(want, CHAIN_ID_LEN, idhex, strlen(idhex), NULL) < 0 ||
-        (txs != NULL && jv_type(txs) != JV_ARRAY))
+        (txs != NULL && jv_type(txs) != JV_ARRAY) ||
+        (jv_get(blk, "witness") != NULL &&
+         jv_uint64(jv_get(blk, "witness"), chain_witnesses(r->c), &wit, NULL) < 0) ||
+        (jv_get(blk, "slot") != NULL && jv_uint64(jv_get(blk, "slot"), UINT64_MAX, &slotnum, NULL) < 0))
         return rpc_err_cast(e, "devnode block", blk);
     if (num > r->relay.last_block_seen)
         r->relay.last_block_seen = (uint32_t)num;
-    if (num <= chain_head_num(r->c))
-        return 0; /* already have it */
+    if (num <= chain_head_num(r->c)) {
+        /* Already have one of that number: another witness's block for
+         * it (produced before this one arrived) is a fork devnode does not
+         * resolve; it is counted with the id mismatches. */
+        const struct chain_block *have = chain_block(r->c, (uint32_t)num);
+        if (have != NULL && (memcmp(have->id, want, CHAIN_ID_LEN) != 0 ||
+                             (jv_get(blk, "slot") != NULL && have->slot != slotnum)))
+            r->relay.block_id_mismatch++; /* a fork (--shared-block-ids hides it from the id) */
+        return 0;
+    }
     if (num > (uint64_t)chain_head_num(r->c) + 1) {
-        /* A block went missing (not relayed): this node cannot link the
-         * rest, as a node that cannot sync. */
-        r->relay.blocks_missed++;
+        *ahead = (uint32_t)num;
         return 0;
     }
     ids = malloc((n ? n : 1) * sizeof *ids);
@@ -157,7 +177,10 @@ static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
         }
         memcpy(ids[k++], vd.txid, CHAIN_ID_LEN);
     }
-    b = chain_apply_block(r->c, (uint32_t)ts, (const uint8_t(*)[CHAIN_ID_LEN])ids, k, &n, err);
+    slot.witness = wit > 0 ? (uint32_t)wit : 1;
+    slot.slot = slotnum;
+    b = chain_apply_block(r->c, (uint32_t)ts, (const uint8_t(*)[CHAIN_ID_LEN])ids, k,
+                          slotnum > 0 ? &slot : NULL, &n, err);
     free(ids);
     if (b == NULL) {
         fcerr_assert(e, FCERR_API, "push_block", FCERR_HERE, "false: block not applied",
@@ -172,6 +195,68 @@ static int apply_block(struct rpc *r, const struct jv *blk, struct fcerr *e)
     return 0;
 }
 
+void rpcrelay_clear(struct rpc *r)
+{
+    for (size_t i = 0; i < RPC_HOLD; i++) {
+        jv_free(r->held[i]);
+        r->held[i] = NULL;
+    }
+}
+
+/* The blocks missing before the held ones: from the head to the lowest
+ * held block (a node that cannot link them is stuck there). */
+static void update_missed(struct rpc *r)
+{
+    uint32_t head = chain_head_num(r->c), low = 0;
+
+    for (size_t i = 0; i < RPC_HOLD; i++) {
+        if (r->held[i] != NULL && r->held_num[i] <= head) { /* came another way */
+            jv_free(r->held[i]);
+            r->held[i] = NULL;
+        }
+        if (r->held[i] != NULL && (low == 0 || r->held_num[i] < low))
+            low = r->held_num[i];
+    }
+    r->relay.blocks_missed = r->relay_lost + (low > head + 1 ? low - head - 1 : 0);
+}
+
+/* A relayed block message: applied if it is the next block; held if it
+ * is ahead (with a witness schedule, blocks of different witnesses come
+ * over different links, and one may overtake the block it follows, as
+ * graphene's fork database holds blocks that do not link yet); then the
+ * held blocks that now link are applied in order. */
+static int relay_block(struct rpc_call *call, const struct jv *blk, struct fcerr *e)
+{
+    struct rpc *r = call->s->r;
+    uint32_t ahead = 0, head;
+    int rc = apply_block(r, blk, &ahead, e);
+
+    if (rc == 0 && ahead > 0) {
+        size_t k = ahead % RPC_HOLD;
+        if (ahead - chain_head_num(r->c) > RPC_HOLD) {
+            r->relay_lost++; /* too far ahead: as a node that cannot sync */
+        } else if (r->held[k] == NULL || r->held_num[k] != ahead) {
+            jv_free(r->held[k]);
+            r->held[k] = call->root;
+            r->held_num[k] = ahead;
+            call->root_taken = true;
+        }
+    }
+    while ((head = chain_head_num(r->c), r->held[(head + 1) % RPC_HOLD] != NULL)) {
+        size_t k = (head + 1) % RPC_HOLD;
+        struct jv *root = r->held[k];
+        struct fcerr he;
+        r->held[k] = NULL;
+        if (r->held_num[k] == head + 1)
+            (void)apply_block(r, jv_at(jv_get(root, "params"), 0), &ahead, &he);
+        jv_free(root);
+        if (chain_head_num(r->c) == head)
+            break; /* it did not apply: leave the rest held */
+    }
+    update_missed(r);
+    return rc;
+}
+
 int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e)
 {
     struct rpc *r = call->s->r;
@@ -180,7 +265,7 @@ int rpcrelay_dispatch(struct rpc_call *call, struct fcerr *e)
     int rc;
 
     if (strcmp(call->method, "devnode_relay_block") == 0)
-        return apply_block(r, a0, e);
+        return relay_block(call, a0, e);
     if (strcmp(call->method, "devnode_relay_trx") != 0 || a0 == NULL)
         return rpc_err_args(e, call->method);
     /* A batch of transactions: each goes through the service queue on its

@@ -50,10 +50,12 @@ struct wspeer *wspeer_new(struct wsserver *srv, const struct wspeer_cfg *cfg, ch
 /* Closes and frees; NULL is a no-op. Call before wsserver_free. */
 void wspeer_free(struct wspeer *p);
 
-/* Queues msg (copied) for the peer; forced messages ignore the byte bound
- * and are never batched. Returns 0 when queued, -1 when dropped
- * (counted). */
-int wspeer_send(struct wspeer *p, const char *msg, size_t len, bool forced, uint64_t now_ns);
+/* Queues msg (copied) for the peer; wire: the bytes it takes on the link
+ * for the bandwidth (a P2P message's packed size; the JSON carried here is
+ * larger). Forced messages ignore the byte bound and are never batched.
+ * Returns 0 when queued, -1 when dropped (counted). */
+int wspeer_send(struct wspeer *p, const char *msg, size_t len, size_t wire, bool forced,
+                uint64_t now_ns);
 
 /* Writes what is due, reconnects when down. Call every millisecond
  * while wspeer_busy. */

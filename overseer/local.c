@@ -153,11 +153,12 @@ done:
 
 /* devnode i's argv into argv (room for 40 + 2 * LOCAL_MAX entries), its
  * numbers written into num, its peers' addresses into peers. ports: the
- * network's ports (then node i gets every other node as --peer and, but for
- * node 0, the producer, --follow), or NULL for an independent devnode. */
+ * network's ports (then node i gets every other node as --peer and is
+ * witness i + 1 of a schedule of ndevnodes witnesses), or NULL for an
+ * independent devnode. */
 static void local_devnode_argv(const struct local_config *cfg, char *devnode, unsigned i,
                                const int *ports, char *argv[], char num[][32], char *listen,
-                               char peers[][32])
+                               char peers[][32], char wit[][16])
 {
     int k = 0;
 
@@ -211,8 +212,16 @@ static void local_devnode_argv(const struct local_config *cfg, char *devnode, un
             argv[k++] = "--peer";
             argv[k++] = peers[np++];
         }
-        if (i > 0)
-            argv[k++] = "--follow"; /* node 1 produces, the others apply its blocks */
+        /* Every node a witness, in turn (slot S: witness S mod N + 1), as the
+         * witnesses of a BitShares network: blocks come from every node,
+         * a node that stops misses its slots, and the last irreversible
+         * block is graphene's (with 3 nodes, all three must confirm). */
+        snprintf(wit[0], 16, "%u", cfg->ndevnodes);
+        snprintf(wit[1], 16, "%u", i + 1);
+        argv[k++] = "--witnesses";
+        argv[k++] = wit[0];
+        argv[k++] = "--witness";
+        argv[k++] = wit[1];
         if (cfg->relay_latency_set) {
             snprintf(num[6], 32, "%g", cfg->relay_latency);
             argv[k++] = "--relay-latency";
@@ -273,12 +282,13 @@ static int local_start_devnodes(struct local *l, const struct local_config *cfg,
     if (net && local_pick_ports(cfg->ndevnodes, ports, err) < 0)
         return -1;
     for (unsigned i = 0; i < cfg->ndevnodes; i++) {
-        char *argv[40 + 2 * LOCAL_MAX], num[8][32], listen[32], peers[LOCAL_MAX][32];
+        char *argv[40 + 2 * LOCAL_MAX], num[8][32], listen[32], peers[LOCAL_MAX][32],
+            wit[2][16];
         pid_t pid;
         int status;
 
         snprintf(listen, sizeof listen, "127.0.0.1:%d", net ? ports[i] : 0);
-        local_devnode_argv(cfg, devnode, i, net ? ports : NULL, argv, num, listen, peers);
+        local_devnode_argv(cfg, devnode, i, net ? ports : NULL, argv, num, listen, peers, wit);
         snprintf(log, sizeof log, "%s/devnode-%u.log", cfg->logdir, i + 1);
         pid = local_spawn(argv, log, err);
         if (pid < 0)

@@ -5,8 +5,9 @@
  * die with the overseer: PR_SET_PDEATHSIG).
  *
  * Several devnodes form one network by default, as a BitShares network:
- * a full mesh of relay links (`devnode --peer`), devnode 1 produces the
- * blocks and the others `--follow` it, so every node applies every
+ * a full mesh of relay links (`devnode --peer`) and a witness schedule in
+ * which every devnode is one witness (`--witnesses N --witness i`: the
+ * nodes produce the slots in turn), so every node applies every
  * transaction and one chain holds them all. `independent` starts separate
  * chains instead (each devnode's capacity adds up; beacons must then
  * follow every node). */

@@ -356,6 +356,81 @@ static void test_duplicate_until_expiry(void **state)
     cfx_free(&f);
 }
 
+static const struct chain_block *produce_slot(struct cfx *f, uint32_t witness, uint64_t slot)
+{
+    struct chain_slot cs = {witness, slot};
+    const struct chain_block *b;
+
+    f->t++;
+    b = chain_produce_block_at(f->c, f->t, &cs, NULL);
+    assert_non_null(b);
+    assert_int_equal(b->witness, witness);
+    return b;
+}
+
+/* The witness schedule's dynamic global properties, as graphene's
+ * update_global_dynamic_data and update_last_irreversible_block compute
+ * them: 4 witnesses (LIB: the second lowest confirmation), then witness 4
+ * stops producing. */
+static void test_witness_schedule(void **state)
+{
+    struct chain_opts o = {.max_pending = 100, .keep_blocks = 64, .keep_bytes = 1 << 20,
+                           .witnesses = 4};
+    struct cfx f;
+    struct chain_dgp d;
+
+    (void)state;
+    cfx_init(&f, &o, 0);
+    assert_int_equal(chain_witnesses(f.c), 4);
+    chain_get_dgp(f.c, &d);
+    assert_int_equal(d.lib, 0);
+    assert_true(d.filled_hi == UINT64_MAX && d.filled_lo == UINT64_MAX);
+    /* Slots 100..103 filled by witnesses 1..4: block 1 confirmed by all. */
+    for (uint32_t w = 1; w <= 4; w++)
+        produce_slot(&f, w, 99 + w);
+    chain_get_dgp(f.c, &d);
+    assert_int_equal(d.current_aslot, 4);
+    assert_int_equal(d.recently_missed, 0);
+    assert_int_equal(d.current_witness, 4);
+    /* confirmations 1 2 3 4: offset 30 % of 4 = 1 -> 2 */
+    assert_int_equal(d.lib, 2);
+    /* Witness 4 stops: slot 107 is missed. Slots 104..106 by 1..3. */
+    for (uint32_t w = 1; w <= 3; w++)
+        produce_slot(&f, w, 103 + w);
+    chain_get_dgp(f.c, &d);
+    assert_int_equal(d.lib, 5); /* 5 6 7 4 -> sorted 4 5 6 7 -> 5 */
+    produce_slot(&f, 1, 108);   /* block 8 after one missed slot */
+    chain_get_dgp(f.c, &d);
+    assert_int_equal(d.current_aslot, 9);
+    assert_int_equal(d.missed_total, 1);
+    assert_int_equal(d.recently_missed, 4);
+    assert_int_equal(d.lib, 6); /* 8 6 7 4 -> 4 6 7 8 */
+    /* ((all ones << 1) + 1) << 1: bit 0 (the missed slot) is 0 */
+    assert_true(d.filled_lo == UINT64_MAX - 1 && d.filled_hi == UINT64_MAX);
+    produce_slot(&f, 2, 109);
+    chain_get_dgp(f.c, &d);
+    assert_int_equal(d.recently_missed, 3); /* 4 is not above 4: minus one */
+    assert_int_equal(d.lib, 7);             /* 8 9 7 4 -> 4 7 8 9 */
+    cfx_free(&f);
+
+    /* 3 witnesses (offset 0: all must confirm): witness 3 stops after
+     * block 3, and the last irreversible block stays at 3 (2 of 3 is
+     * below graphene's 70 %). */
+    o.witnesses = 3;
+    cfx_init(&f, &o, 0);
+    for (uint32_t s = 0; s < 3; s++)
+        produce_slot(&f, s + 1, 30 + s);
+    for (uint32_t s = 3; s < 12; s++)
+        if (s % 3 != 2)
+            produce_slot(&f, s % 3 + 1, 30 + s);
+    chain_get_dgp(f.c, &d);
+    assert_int_equal(chain_head_num(f.c), 9);
+    assert_int_equal(d.lib, 3);
+    assert_int_equal(d.missed_total, 2); /* slots 35 and 38 */
+    assert_int_equal(d.current_aslot, 11); /* slots 30..40 */
+    cfx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_capacity_share),
         cmocka_unit_test(test_block_size_and_expiry),
         cmocka_unit_test(test_duplicate_until_expiry),
+        cmocka_unit_test(test_witness_schedule),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

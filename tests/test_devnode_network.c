@@ -1,19 +1,24 @@
 /* test_devnode_network.c - a devnode network on loopback (issue 16): three
- * devnodes, one producer and two followers, relaying to each other (full
- * mesh of --peer links).
- *  - load spread over the three nodes: every transaction acknowledged is
- *    in the one chain, every node's head stays within 2 blocks of the
- *    producer's, and the blocks (ids, contents) are the same on all three;
+ * devnodes relaying to each other (full mesh of --peer links), with a
+ * witness schedule or one producer and two followers.
+ *  - three witnesses (--witnesses 3, one per node), load spread over the
+ *    three nodes: every transaction acknowledged is in the one chain,
+ *    every node's head stays within 2 blocks of node 1's, and the blocks
+ *    (ids, witnesses, contents) are the same on all three;
  *  - a block packed larger than the 2 MiB P2P message limit is not
  *    relayed: the followers cannot link it and stop there, the producer
  *    goes on;
  *  - a follower killed mid-run: the producer keeps producing, the other
  *    follower keeps following, transactions sent to the survivors land;
+ *  - a witness schedule of 4 over the three nodes: blocks from every
+ *    witness, the same everywhere; one node killed: its slots are missed,
+ *    the others produce, the last irreversible block advances (3 of 4);
  *  - offered 1.5 x a node's capacity all to the producer, then spread
  *    over the three: the network confirms one node's capacity (+-5 %) both
  *    times and refuses nothing.
- * Bounded: about 60 s in all. */
+ * Bounded: about 50 s in all. */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,9 +64,10 @@ static int free_port(void)
     return port;
 }
 
-/* Starts node 0 (producer) and 1..NODES-1 (--follow), each with --peer
- * to every other, plus extra args. */
-static void net_start(struct net *n, const char *const *extra)
+/* Starts NODES nodes, each with --peer to every other, plus extra args,
+ * plus node_args[i] (NULL-terminated) for node i. */
+static void net_start_nodes(struct net *n, const char *const *extra,
+                            const char *const *const *node_args)
 {
     char listen[NODES][32], peer[NODES][32];
 
@@ -81,8 +87,8 @@ static void net_start(struct net *n, const char *const *extra)
             args[k++] = "--peer";
             args[k++] = peer[j];
         }
-        if (i > 0)
-            args[k++] = "--follow";
+        for (size_t x = 0; node_args[i][x] != NULL; x++)
+            args[k++] = node_args[i][x];
         for (size_t x = 0; extra[x] != NULL; x++)
             args[k++] = extra[x];
         args[k] = NULL;
@@ -95,6 +101,15 @@ static void net_start(struct net *n, const char *const *extra)
     for (int i = 0; i < NODES; i++)
         jv_free(dn_call(n->c[i],
                         "{\"id\":1,\"method\":\"call\",\"params\":[1,\"network_broadcast\",[]]}"));
+}
+
+/* Node 0 produces, 1..NODES-1 --follow it. */
+static void net_start(struct net *n, const char *const *extra)
+{
+    static const char *const producer[] = {NULL}, *const follower[] = {"--follow", NULL};
+    const char *const *const node_args[NODES] = {producer, follower, follower};
+
+    net_start_nodes(n, extra, node_args);
 }
 
 static void net_stop(struct net *n)
@@ -207,7 +222,11 @@ static void heads(struct net *n, uint32_t *lo, uint32_t *hi, uint32_t *producer)
 
 static void test_relay_one_chain(void **state)
 {
-    const char *extra[] = {"--block-interval", "0.5", "--capacity", "1000", NULL};
+    const char *extra[] = {"--block-interval", "0.5", "--capacity", "1000", "--witnesses", "3",
+                           NULL};
+    static const char *const w1[] = {"--witness", "1", NULL}, *const w2[] = {"--witness", "2", NULL},
+                             *const w3[] = {"--witness", "3", NULL};
+    const char *const *const node_args[NODES] = {w1, w2, w3};
     struct net n;
     struct keys k;
     size_t count = 2400, acked = 0, in_chain[NODES] = {0};
@@ -218,7 +237,7 @@ static void test_relay_one_chain(void **state)
     (void)state;
     k.ctx = sign_ctx_new(NULL);
     k.alice = dn_test_key(k.ctx, 1);
-    net_start(&n, extra);
+    net_start_nodes(&n, extra, node_args);
     dn_chain_id(n.c[0], k.chain_id);
     while (head_num(n.c[0]) < 1)
         usleep(50000);
@@ -451,6 +470,117 @@ static void test_kill_follower(void **state)
     sign_ctx_free(k.ctx);
 }
 
+/* get_dynamic_global_properties member name of node c, as a number. */
+static uint64_t dgp_num(struct wstc *c, const char *name)
+{
+    struct jv *r = dn_call(c, "{\"id\":4,\"method\":\"call\",\"params\":[0,"
+                              "\"get_dynamic_global_properties\",[]]}");
+    const struct jv *v = jv_get(dn_result(r), name);
+    uint64_t out = 0;
+
+    if (jv_type(v) == JV_STRING) { /* recent_slots_filled: 1 when every slot is filled, else 0 */
+        out = strcmp(jv_str(v, NULL), "340282366920938463463374607431768211455") == 0;
+    } else {
+        assert_int_equal(jv_uint64(v, UINT64_MAX, &out, NULL), 0);
+    }
+    jv_free(r);
+    return out;
+}
+
+/* The witness number of block b ("1.6.N") on node c, 0 when absent. */
+static unsigned block_witness(struct wstc *c, uint32_t b)
+{
+    char *t = block_text(c, b), *w = strstr(t, "\"witness\":\"1.6.");
+    unsigned n = w != NULL ? (unsigned)atoi(w + strlen("\"witness\":\"1.6.")) : 0;
+
+    free(t);
+    return n;
+}
+
+/* A witness schedule of 4 (node 0 signs 1.6.1 and 1.6.4, node 1 1.6.2,
+ * node 2 1.6.3): blocks come from every witness in turn, the same on all
+ * nodes. Node 2 killed mid-run: the others keep producing, its slots are
+ * missed (recently_missed_count, recent_slots_filled), and the last
+ * irreversible block keeps advancing, as 3 of 4 witnesses (75 %) are
+ * above graphene's 70 %; transactions sent to the survivors land. */
+static void test_witness_schedule_kill(void **state)
+{
+    const char *extra[] = {"--block-interval", "0.5", "--capacity", "1000", "--witnesses", "4",
+                           NULL};
+    static const char *const w0[] = {"--witness", "1", "--witness", "4", NULL},
+                             *const w1[] = {"--witness", "2", NULL},
+                             *const w2[] = {"--witness", "3", NULL};
+    const char *const *const node_args[NODES] = {w0, w1, w2};
+    struct net n;
+    struct keys k;
+    size_t count = 900, acked;
+    char **reqs;
+    uint32_t b0, head0, lib0, lo, hi, prod = 0, seen = 0;
+    uint64_t deadline, missed, lib1, full;
+
+    (void)state;
+    k.ctx = sign_ctx_new(NULL);
+    k.alice = dn_test_key(k.ctx, 1);
+    net_start_nodes(&n, extra, node_args);
+    dn_chain_id(n.c[0], k.chain_id);
+    while (head_num(n.m[0]) < 1)
+        usleep(50000);
+    reqs = make_txs(n.c[0], &k, count, 1, 0);
+    b0 = head_num(n.m[0]);
+    acked = offer_up(&n, reqs, 0, 300, 300);
+    assert_int_equal(acked, 300);
+    while (head_num(n.m[0]) < b0 + 8)
+        usleep(50000);
+    /* Every witness signed some of the last 8 blocks; the blocks are the
+     * same on all three nodes. */
+    head0 = head_num(n.m[0]);
+    for (uint32_t b = head0 - 7; b <= head0; b++) {
+        char *t0 = block_text(n.m[0], b), *t2;
+        seen |= 1u << block_witness(n.m[0], b);
+        while (head_num(n.m[2]) < b)
+            usleep(20000);
+        t2 = block_text(n.m[2], b);
+        assert_string_equal(t0, t2);
+        free(t0);
+        free(t2);
+    }
+    print_message("# blocks %u..%u: witnesses seen 0x%x (1.6.1..1.6.4 = 0x1e)\n", head0 - 7,
+                  head0, seen);
+    assert_int_equal(seen, 0x1e);
+    lib0 = (uint32_t)dgp_num(n.m[1], "last_irreversible_block_num");
+    assert_true(lib0 + 4 >= head0 && lib0 <= head0);
+    assert_int_equal(dgp_num(n.m[1], "recently_missed_count"), 0);
+    kill(n.d[NODES - 1].pid, SIGKILL);
+    assert_int_equal(dn_stop(&n.d[NODES - 1]), 128 + SIGKILL);
+    acked = offer_up(&n, reqs, 300, count, 300);
+    assert_int_equal(acked, count - 300);
+    deadline = timefmt_mono_ns() + 8000000000u;
+    do {
+        usleep(300000);
+        heads(&n, &lo, &hi, &prod);
+    } while ((chain_txs(&n, 0, b0 + 1, prod) < count || lo < prod || prod < head0 + 9) &&
+             timefmt_mono_ns() < deadline);
+    missed = dgp_num(n.m[1], "recently_missed_count");
+    lib1 = dgp_num(n.m[1], "last_irreversible_block_num");
+    full = dgp_num(n.m[1], "recent_slots_filled");
+    print_message("# node 3 (1.6.3) killed at head %u (LIB %u): now head %u, LIB %" PRIu64
+                  ", recently_missed_count %" PRIu64 ", transactions in the chain %zu and %zu "
+                  "of %zu\n",
+                  head0, lib0, prod, lib1, missed, chain_txs(&n, 0, b0 + 1, prod),
+                  chain_txs(&n, 1, b0 + 1, lo), count);
+    assert_true(prod >= head0 + 9);
+    assert_true(hi <= prod + 2 && prod <= lo + 2);
+    assert_true(missed > 0);
+    assert_int_equal(full, 0);
+    assert_true(lib1 >= head0 + 4);
+    assert_int_equal(chain_txs(&n, 0, b0 + 1, prod), count);
+    assert_int_equal(chain_txs(&n, 1, b0 + 1, lo), count);
+    net_stop(&n);
+    free_txs(reqs, count);
+    sign_key_free(k.alice);
+    sign_ctx_free(k.ctx);
+}
+
 /* Offered 1.5 x a node's capacity, all to one node (the producer) or
  * spread over the three: every node must apply everything (its own and
  * the relayed transactions), so the network confirms about one node's
@@ -534,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_relay_one_chain),
         cmocka_unit_test(test_block_over_p2p_limit),
         cmocka_unit_test(test_kill_follower),
+        cmocka_unit_test(test_witness_schedule_kill),
         cmocka_unit_test(test_network_capacity_one_node),
         cmocka_unit_test(test_network_capacity_spread),
     };
