@@ -150,6 +150,32 @@ static void send_count_pool_empty(struct engine *e, uint64_t from, uint64_t n, u
     }
 }
 
+/* At an unlimited rate the windows are the load: an empty pool limits the
+ * run only when the node has (almost) nothing of ours left to work on. A
+ * node with thousands of our transactions queued, answering slower and
+ * slower, is what limits it then, not the few the signers have not made
+ * yet (the window is larger than what a saturated node answers in its ack
+ * time). So an unlimited beacon counts pool_empty only while its usable
+ * connections have at most one request each in flight and the node
+ * refused and lost nothing this second or the one before (refusals that
+ * came back at once are what emptied the windows and the pool). */
+static bool send_unlimited_hungry(const struct engine *e)
+{
+    uint64_t in_flight = 0, usable = 0;
+
+    for (size_t i = 0; i < e->nconns; i++) {
+        const struct send_conn *c = &e->conns[i];
+        if (c->open && c->ready &&
+            (e->cfg.spread != ENGINE_SPREAD_SINGLE || c->node == 0)) {
+            in_flight += c->in_flight;
+            usable++;
+        }
+    }
+    return usable > 0 && in_flight <= usable && stats_rejected_total(&e->cur.c) == 0 &&
+           stats_rejected_total(&e->prev.c) == 0 && e->cur.c.timeouts == 0 &&
+           e->prev.c.timeouts == 0;
+}
+
 /* The pump does not wake the connections while the pool is empty (that
  * spun through writable callbacks and took the signers' CPU), so it counts
  * here what they would have found: due transactions with room and nothing
@@ -189,8 +215,10 @@ void send_pump(struct engine *e, uint64_t now)
          * limits this beacon now, which the verdict must hear (pool_empty),
          * and they must be woken. */
         if (starved) {
-            if (n > 0)
+            if (n > 0 && send_unlimited_hungry(e))
                 send_count_starved(e, first, n);
+            else
+                signer_kick(e->signer);
             return;
         }
         /* Unlimited: the window paces; every node with room sends. */
@@ -296,7 +324,8 @@ static void send_on_writable(void *user, struct wsc_conn *wc)
             break;
         it = e->held != NULL ? e->held : send_next_item(e);
         if (it == NULL) {
-            send_count_pool_empty(e, first + i, n - i, e->cfg.window - c->in_flight);
+            if (!unlimited || send_unlimited_hungry(e))
+                send_count_pool_empty(e, first + i, n - i, e->cfg.window - c->in_flight);
             signer_kick(e->signer);
             wsc_timer_at(e->w, now + 200000); /* retry soon */
             break;

@@ -62,7 +62,10 @@ struct stats_counters {
                              * end) while their node had room: the beacon's own */
     uint64_t held_dropped;  /* due, given up while their node held them back */
     uint64_t pool_empty;    /* due transactions that found a connection with room
-                             * but no pre-signed transaction (each counted once) */
+                             * but no pre-signed transaction (each counted once);
+                             * at an unlimited rate, window slots found so while the
+                             * node had at most one of ours per connection to work
+                             * on (beacon/send.c send_unlimited_hungry) */
     uint64_t stale;         /* pre-signed transactions discarded unsent as too
                              * close to their expiration (not offered: no term of
                              * the ledger) */

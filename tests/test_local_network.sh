@@ -15,15 +15,10 @@
 set -u
 OVERSEER=$1
 tmp=$(mktemp -d)
+. "$(dirname "$0")/tap.sh"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; for f in "${@:2}"; do sed 's/^/# /' "$f" 2>/dev/null | tail -n 30; done; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-py() { local desc=$1 code=$2; shift 2
-  if python3 -c "$code" >"$tmp/py.out" 2>&1; then ok "$desc"; sed 's/^/# /' "$tmp/py.out"; else notok "$desc" "$tmp/py.out" "$@"; fi; }
 CAP=200
 # run NAME RATE SPREAD DURATION: a 3-devnode local run in the foreground.
 scen() {
