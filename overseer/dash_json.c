@@ -49,6 +49,22 @@ void dash_json_point(struct dash_point *p, const struct dash_second *s)
     p->cpu_max_pct = (float)s->cpu_max_pct;
 }
 
+/* A node's chain figures for the second (target-node telemetry, issue 16):
+ * null when it did not answer; behind is against the highest head any node
+ * reported in that second (top). */
+static void node_tel(struct sbuf *o, const struct stats_node *n, uint64_t top)
+{
+    if (n->tel_answers == 0) {
+        sbuf_adds(o, ",\"head\":null,\"lib\":null,\"behind\":null,\"participation_pct\":null");
+    } else {
+        sbuf_addf(o, ",\"head\":%llu,\"lib\":%llu,\"behind\":%llu,\"participation_pct\":%.1f",
+                  (unsigned long long)n->head_block, (unsigned long long)n->lib_block,
+                  (unsigned long long)(top > n->head_block ? top - n->head_block : 0),
+                  n->participation_pct);
+    }
+    sbuf_addf(o, ",\"forked\":%d,\"stalled\":%d", n->forked > 0, n->stalled > 0);
+}
+
 void dash_json_second(struct sbuf *o, const struct dash_second *s, const char *phase,
                       uint32_t ops_per_tx, const struct dash_beacon *beacons, size_t nbeacons,
                       const struct dash_node *nodes, size_t nnodes)
@@ -94,6 +110,10 @@ void dash_json_second(struct sbuf *o, const struct dash_second *s, const char *p
     ms(o, s->incl_p99_ns, s->incl_n > 0);
     sbuf_addf(o, ",\"verdict\":\"%s\",\"reason\":", stats_verdict_name(s->verdict));
     str(o, s->reason);
+    uint64_t top = 0;
+    for (uint32_t k = 0; k < s->nnodes; k++)
+        if (s->node[k].tel_answers > 0 && s->node[k].head_block > top)
+            top = s->node[k].head_block;
     sbuf_adds(o, ",\"nodes\":[");
     for (uint32_t k = 0; k < s->nnodes; k++) {
         const struct stats_node *n = &s->node[k];
@@ -107,6 +127,7 @@ void dash_json_second(struct sbuf *o, const struct dash_second *s, const char *p
                   (unsigned long long)n->rejected, (unsigned long long)n->timeouts,
                   (unsigned long long)n->conn_errors, (unsigned long long)n->confirmed);
         ms(o, mean, have);
+        node_tel(o, n, top);
         sbuf_addc(o, '}');
     }
     sbuf_addf(o, "],\"beacons_total\":%zu,\"beacon_list\":[", nbeacons);

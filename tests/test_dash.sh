@@ -57,6 +57,19 @@ for s, r in zip(secs, rows):
         assert s[k] == round(float(r[k + '_tps'])), (k, s, r)
     assert s['rejected_total'] == round(float(r['rejected_tps'])) and s['verdict'] == r['verdict'], (s, r)
     assert s['phase'] == r['phase'] == 'load'
+# Target-node telemetry per second (issue 16): the same heads as nodes.csv.
+nrows = list(csv.DictReader(open('$tmp/a/nodes.csv')))
+answered = 0
+for s in secs:
+    for k, x in enumerate(s['nodes']):
+        nr = [r for r in nrows if abs(float(r['t_s']) - s['t']) < 0.002 and r['node'] == str(k + 1)]
+        assert len(nr) == 1, (s['t'], k, len(nr))
+        assert (x['head'] is None) == (nr[0]['head_block'] == ''), (x, nr[0])
+        if x['head'] is not None:
+            answered += 1
+            assert x['head'] == int(nr[0]['head_block']) and x['lib'] == int(nr[0]['lib_block']) <= x['head'], (x, nr[0])
+            assert x['behind'] == int(nr[0]['behind_blocks']) and x['stalled'] == int(nr[0]['stalled']), (x, nr[0])
+assert answered >= len(secs), (answered, len(secs))
 kinds = [e['msg']['type'] for e in ev]
 assert kinds[-1] == 'end' and ev[-1]['msg']['result'] == 'completed' and ev[-1]['msg']['report'] == 'report.html', ev[-1]
 assert 'phase' in kinds and 'beacon' in kinds and 'log' in kinds, set(kinds)

@@ -136,7 +136,16 @@ for p in ('plot-recent', 'plot-latency', 'plot-run'):
     seg = d[d.index('id=\"' + p + '\"'):]
     seg = seg[:seg.index('</svg>')]
     assert len(re.findall(r'<path class=\"line\"', seg)) >= 3, p
-assert d.count('<td>local-') >= 2 and 'ws://127.0.0.1:' in d" "$tmp/chrome3.log"
+assert d.count('<td>local-') >= 2 and 'ws://127.0.0.1:' in d
+# the nodes table's chain columns (issue 16): a head, a LIB and a state per node
+nodes = d[d.index('id=\"nodes\"'):]
+nodes = nodes[:nodes.index('</table>')]
+rows = re.findall(r'<tr><td>ws://[^<]*</td>(.*?)</tr>', nodes)
+assert len(rows) == 2, nodes[:2000]
+for r in rows:
+    cells = re.findall(r'<td[^>]*>([^<]*)</td>', r)
+    assert re.fullmatch(r'[0-9]+', cells[6]) and re.fullmatch(r'[0-9]+', cells[7]), cells
+    assert cells[10] in ('ok', 'behind', 'stalled', 'forked', 'no answer'), cells" "$tmp/chrome3.log"
   py "the page made no request outside the overseer (Chromium's network log)" "
 import json, re
 text = open('$tmp/net1.json').read().rstrip()
