@@ -196,6 +196,16 @@ void stats_node_tel_merge(struct stats_node *dst, const struct stats_node *src, 
     tel_merge(dst, src, same ? 0 : 1);
 }
 
+uint64_t stats_nodes_top_head(const struct stats_node *nodes, size_t n)
+{
+    uint64_t top = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].tel_answers > 0 && nodes[i].head_block > top)
+            top = nodes[i].head_block;
+    return top;
+}
+
 bool stats_node_fill_pct(const struct stats_node *n, double *pct)
 {
     if (n->tel_blocks == 0 || n->max_block_size == 0)

@@ -345,6 +345,10 @@ void stats_node_tel_merge(struct stats_node *dst, const struct stats_node *src, 
  * of blocks * max_block_size into *pct. Returns false (no figure) when no
  * block was read or the maximum is unknown. */
 bool stats_node_fill_pct(const struct stats_node *n, double *pct);
+/* The highest head block any of nodes[0..n) reported (telemetry answered,
+ * tel_answers > 0), 0 when none did: what a node's blocks behind are counted
+ * from. */
+uint64_t stats_nodes_top_head(const struct stats_node *nodes, size_t n);
 
 /* Records one answered request's ack time (due -> answer, ns) in node n:
  * adds it to the 128-bit sum and raises the maximum. */

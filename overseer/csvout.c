@@ -305,12 +305,10 @@ static void tel_cols(struct em *e, const struct stats_interval *s, const struct 
 {
     bool have = n->tel_answers > 0;
     bool on = have || n->max_block_size > 0 || n->forked > 0 || n->stalled > 0;
-    uint64_t top = 0;
+    uint64_t top = stats_nodes_top_head(s->node, s->nnodes < STATS_MAX_NODES ? s->nnodes
+                                                                              : STATS_MAX_NODES);
     double fill = NAN;
 
-    for (uint32_t i = 0; i < s->nnodes && i < STATS_MAX_NODES; i++)
-        if (s->node[i].tel_answers > 0 && s->node[i].head_block > top)
-            top = s->node[i].head_block;
     col_opt_u64(e, "head_block", have, n->head_block);
     col_opt_u64(e, "lib_block", have, n->lib_block);
     col_opt_u64(e, "lib_lag_blocks", have && n->lib_block <= n->head_block,

@@ -110,10 +110,7 @@ void dash_json_second(struct sbuf *o, const struct dash_second *s, const char *p
     ms(o, s->incl_p99_ns, s->incl_n > 0);
     sbuf_addf(o, ",\"verdict\":\"%s\",\"reason\":", stats_verdict_name(s->verdict));
     str(o, s->reason);
-    uint64_t top = 0;
-    for (uint32_t k = 0; k < s->nnodes; k++)
-        if (s->node[k].tel_answers > 0 && s->node[k].head_block > top)
-            top = s->node[k].head_block;
+    uint64_t top = stats_nodes_top_head(s->node, s->nnodes);
     sbuf_adds(o, ",\"nodes\":[");
     for (uint32_t k = 0; k < s->nnodes; k++) {
         const struct stats_node *n = &s->node[k];
