@@ -198,6 +198,8 @@ static void send_count_starved(struct engine *e, uint64_t first, uint64_t n)
     signer_kick(e->signer);
 }
 
+static void send_on_writable(void *user, struct wsc_conn *wc);
+
 void send_pump(struct engine *e, uint64_t now)
 {
     struct ratectl_counters rcnt;
@@ -237,10 +239,19 @@ void send_pump(struct engine *e, uint64_t now)
         send_note_hold(e, i, now);
     if (starved && n > 0)
         send_count_starved(e, first, n);
-    for (size_t i = 0; i < e->nconns && !starved; i++)
-        if (e->conns[i].open && e->nodes[e->conns[i].node].owed > 0 &&
-            e->conns[i].in_flight < e->cfg.window)
-            wsc_want_write(e->conns[i].wc);
+    /* A ready connection that did not find its socket full sends at once
+     * (the sends batch into one write when this callback returns); asking
+     * for a writable callback first would cost a poll(2) per tick. */
+    for (size_t i = 0; i < e->nconns && !starved; i++) {
+        struct send_conn *c = &e->conns[i];
+
+        if (!c->open || e->nodes[c->node].owed == 0 || c->in_flight >= e->cfg.window)
+            continue;
+        if (c->ready && !c->full)
+            send_on_writable(e, c->wc);
+        else
+            wsc_want_write(c->wc);
+    }
     /* The loop sleeps until this timer (or an answer): the next due
      * transaction's tick, or, with due ones that could not go (no room,
      * nothing signed), a millisecond to look again. */

@@ -19,9 +19,6 @@
 #include "wsc_impl.h"
 
 #define WSC_DEFAULT_MAX_FRAME ((size_t)32 << 20)
-/* Bytes lws reads or writes per syscall; larger frames are buffered by lws
- * and drained in chunks of this size. */
-#define WSC_IO_CHUNK 65536
 
 /* lws 4.1 hands CLIENT_CONNECTION_ERROR a generic text ("connect SSL err
  * 1: ...") and logs the useful part (the X509 verdict) as an error line
@@ -140,6 +137,7 @@ struct wsc *wsc_new(const struct wsc_config *cfg, const struct wsc_callbacks *cb
         w->ping_timeout_ns =
             (uint64_t)(cfg && cfg->ping_timeout_ms ? cfg->ping_timeout_ms : 5000) * 1000000u;
     }
+    w->mask_pos = sizeof(w->mask_rnd); /* filled at the first frame */
     w->rng = timefmt_mono_ns() ^ (uint64_t)(uintptr_t)w ^ 0x9E3779B97F4A7C15ull;
     if (!w->rng)
         w->rng = 1; /* xorshift stays at 0 */

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,32 +33,6 @@ void wsc_conn_free(struct wsc_conn *c)
     free(c->tx);
     free(c->rx);
     free(c);
-}
-
-/* Frames sent in a burst (several in one callback) leave as a few full TCP
- * segments instead of one segment each: per-segment work (on loopback, the
- * receiver's too) is most of the cost of a small frame. The socket is
- * corked at a burst's second frame and uncorked when the callback returns
- * (or wsc_service starts or ends), which sends at once: no frame waits. */
-static void cork(struct lws *wsi, int on)
-{
-    int fd = (int)lws_get_socket_fd(wsi);
-
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
-}
-
-void wsc_end_burst(struct wsc *w)
-{
-    w->burst_gen++;
-    if (!w->ncorked)
-        return;
-    for (struct wsc_conn *c = w->conns; c; c = c->next) {
-        if (c->corked && c->wsi)
-            cork(c->wsi, 0);
-        c->corked = false;
-    }
-    w->ncorked = 0;
 }
 
 static void retry_cb(lws_sorted_usec_list_t *sul)
@@ -108,6 +81,8 @@ static void conn_lost(struct wsc_conn *c, struct lws *wsi, const char *reason)
     c->state = WSC_S_WAIT;
     c->wsi = NULL;
     c->rxlen = 0;
+    wsc_batch_drop(c);
+    c->unchecked = 0;
     c->send_failed = false;
     c->ping_out = false;
     c->ping_want = false;
@@ -327,9 +302,7 @@ static void peer_close_reason(struct wsc_conn *c, const unsigned char *in, size_
     }
 }
 
-/* Grows p to at least need (+ headroom) bytes by doubling; NULL (p kept)
- * when out of memory. */
-static void *grow(void *p, size_t *cap, size_t need, size_t headroom)
+void *wsc_grow(void *p, size_t *cap, size_t need, size_t headroom)
 {
     size_t n = *cap ? *cap : WSC_INITIAL_BUF;
 
@@ -371,7 +344,7 @@ static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, cons
     /* Reserve what the current frame still announces so a large frame
      * arriving in chunks grows the buffer once, not log2(size) times. */
     if (total + 1 > c->rxcap) {
-        char *rx = grow(c->rx, &c->rxcap, total + 1, 0);
+        char *rx = wsc_grow(c->rx, &c->rxcap, total + 1, 0);
 
         if (!rx) {
             snprintf(c->reason, sizeof(c->reason), "out of memory for a %zu-byte message", total);
@@ -558,52 +531,4 @@ void wsc_want_write(struct wsc_conn *c)
 {
     if (wsc_conn_is_open(c))
         lws_callback_on_writable(c->wsi);
-}
-
-int wsc_send(struct wsc_conn *c, const char *text, size_t len)
-{
-    struct wsc *w = c ? c->w : NULL;
-
-    if (!wsc_conn_is_open(c))
-        return WSC_CLOSED;
-    if (len > w->max_frame)
-        return WSC_TOOBIG;
-    /* Checked before copying so that nothing is ever half-queued here;
-     * lws buffers a partial write itself and reports choked until drained. */
-    if (lws_send_pipe_choked(c->wsi)) {
-        lws_callback_on_writable(c->wsi);
-        return WSC_FULL;
-    }
-    if (len > c->txcap || !c->tx) {
-        unsigned char *tx = grow(c->tx, &c->txcap, len, LWS_PRE);
-
-        if (!tx) {
-            snprintf(c->reason, sizeof(c->reason), "out of memory for a %zu-byte frame", len);
-            goto broken;
-        }
-        c->tx = tx;
-    }
-    if (len)
-        memcpy(c->tx + LWS_PRE, text, len);
-    if (len > c->max_sent)
-        c->max_sent = len;
-    if (c->burst_gen != w->burst_gen) {
-        c->burst_gen = w->burst_gen;
-        c->burst = 0;
-    }
-    if (++c->burst == 2) {
-        cork(c->wsi, 1);
-        c->corked = true;
-        w->ncorked++;
-    }
-    if (lws_write(c->wsi, c->tx + LWS_PRE, len, LWS_WRITE_TEXT) < 0) {
-        snprintf(c->reason, sizeof(c->reason), "send failed");
-        goto broken;
-    }
-    return WSC_OK;
-broken:
-    /* lws closes the wsi; CLIENT_CLOSED then reports c->reason. */
-    c->send_failed = true;
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    return WSC_CLOSED;
 }

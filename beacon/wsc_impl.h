@@ -29,20 +29,21 @@ struct wsc_conn {
     enum wsc_state state;
     bool dead;          /* wsc_close()d; freed at the end of wsc_service */
     bool send_failed;   /* lws_write failed: the wsi is being killed */
-    bool corked;        /* TCP_CORK set by wsc_send, see wsc_end_burst */
+    bool batched;       /* has frames in the batch, counted in w->nbatched */
     bool ping_out;      /* PING sent (or waiting for room), nothing heard since */
     bool ping_want;     /* PING waiting for on_writable: the socket was choked */
     uint64_t ping_ns;   /* when ping_out was set (timefmt_mono_ns) */
     uint64_t last_rx_ns;  /* last frame of any kind received */
     uint64_t last_msg_ns; /* last complete message received (or the open time) */
     unsigned attempts;  /* failures since the last successful open */
-    unsigned burst;     /* frames sent in burst number burst_gen */
-    unsigned burst_gen;
     void *tag;
     char *url;
     struct wsurl u;
-    unsigned char *tx;  /* LWS_PRE headroom + txcap bytes */
+    unsigned char *tx;  /* LWS_PRE headroom + txcap bytes: the batch of framed,
+                           masked frames not yet handed to lws (wsc_send.c) */
     size_t txcap;
+    size_t txlen;       /* bytes in the batch */
+    size_t unchecked;   /* bytes handed to lws since the socket was last polled */
     size_t max_sent;    /* largest frame sent on this connection (for max_rx_per_sent) */
     char *rx;           /* reassembled message, rxcap bytes (NUL included) */
     size_t rxlen, rxcap;
@@ -72,8 +73,9 @@ struct wsc {
     bool timer_armed;
     uint64_t timer_due_ns;
     unsigned events;          /* callbacks delivered in this wsc_service */
-    unsigned ncorked;         /* connections corked by wsc_send */
-    unsigned burst_gen;       /* bumped at the end of each callback */
+    unsigned nbatched;        /* connections with frames in their batch */
+    unsigned char mask_rnd[256]; /* frame masks, from getrandom (wsc_send.c) */
+    unsigned mask_pos;        /* next unused byte of mask_rnd */
     atomic_bool wake;         /* set by wsc_wake, from any thread */
 };
 
@@ -89,7 +91,16 @@ void wsc_conn_free(struct wsc_conn *c);
 /* Loads the system's CA store into w's TLS context, once: called for the
  * first wss:// connection (ws:// ones never need it). */
 void wsc_tls_load_cas(struct wsc *w);
-/* Ends the current send burst: uncorks what wsc_send corked. */
+/* Ends the current send burst: hands every connection's batch of frames
+ * to lws, one write each (wsc_send.c). */
 void wsc_end_burst(struct wsc *w);
+/* Grows p to at least need (+ headroom) bytes by doubling from 4 KiB;
+ * NULL (p kept, *cap unchanged) when out of memory. */
+void *wsc_grow(void *p, size_t *cap, size_t need, size_t headroom);
+/* Drops a connection's unsent batch (the connection is going away). */
+void wsc_batch_drop(struct wsc_conn *c);
+/* Bytes lws reads or writes per syscall (the protocol's buffer sizes); a
+ * batch is handed over when it would grow past this. */
+#define WSC_IO_CHUNK 65536
 
 #endif
