@@ -131,6 +131,7 @@ struct wsc *wsc_new(const struct wsc_config *cfg, const struct wsc_callbacks *cb
     if (w->backoff_max_ms < w->backoff_min_ms)
         w->backoff_max_ms = w->backoff_min_ms;
     w->tls_insecure = cfg && cfg->tls_insecure;
+    w->lws_frames = cfg && cfg->lws_frames;
     if (!cfg || cfg->ping_interval_ms != WSC_PING_OFF) {
         w->ping_interval_ns =
             (uint64_t)(cfg && cfg->ping_interval_ms ? cfg->ping_interval_ms : 2000) * 1000000u;

@@ -64,6 +64,9 @@ struct wsc_callbacks {
 
 struct wsc_config {
     bool tls_insecure;      /* wss:// without certificate checks (self-signed testnets) */
+    bool lws_frames;        /* parse ws:// frames with libwebsockets' ws role as wss://
+                               does, instead of wsc's own reader (which takes a block
+                               of JSON in bulk where lws 4.1 walks it byte by byte) */
     const char *ca_file;    /* extra CA bundle for wss://, or NULL for the system's */
     size_t max_frame;       /* largest message sent or received, bytes (default 32 MiB,
                                at most 2 GiB); a larger one received closes the

@@ -82,6 +82,7 @@ static void conn_lost(struct wsc_conn *c, struct lws *wsi, const char *reason)
     c->wsi = NULL;
     c->rxlen = 0;
     wsc_batch_drop(c);
+    wsc_raw_reset(c);
     c->unchecked = 0;
     c->send_failed = false;
     c->ping_out = false;
@@ -130,6 +131,8 @@ static int conn_ping(struct wsc_conn *c)
         return 0;
     }
     c->ping_want = false;
+    if (c->raw)
+        return wsc_send_control(c, WSC_OP_PING, NULL, 0);
     return lws_write(c->wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
 }
 
@@ -184,7 +187,7 @@ static void live_cb(lws_sorted_usec_list_t *sul)
 }
 
 /* Something arrived: the link is alive. */
-static void conn_heard(struct wsc_conn *c)
+void wsc_conn_heard(struct wsc_conn *c)
 {
     c->last_rx_ns = timefmt_mono_ns();
     if (c->ping_out) {
@@ -264,6 +267,8 @@ static void conn_connect(struct wsc_conn *c)
     ci.origin = c->u.hostport;
     ci.local_protocol_name = w->protocols[0].name;
     ci.opaque_user_data = c;
+    if (c->raw)
+        ci.method = "RAW"; /* the websocket handshake and frames are wsc_raw.c's */
     if (c->u.tls) {
         ci.ssl_connection = LCCSCF_USE_SSL;
         if (w->tls_insecure)
@@ -284,7 +289,7 @@ static void conn_connect(struct wsc_conn *c)
     c->wsi = wsi;
 }
 
-static void peer_close_reason(struct wsc_conn *c, const unsigned char *in, size_t len)
+void wsc_conn_peer_close(struct wsc_conn *c, const unsigned char *in, size_t len)
 {
     if (len >= 2) {
         unsigned code = (unsigned)in[0] << 8 | in[1];
@@ -314,9 +319,7 @@ void *wsc_grow(void *p, size_t *cap, size_t need, size_t headroom)
     return p;
 }
 
-/* The largest message c may receive: its role's max_rx, raised to
- * max_rx_per_sent times its largest frame sent, never over max_frame. */
-static size_t conn_rx_limit(const struct wsc *w, const struct wsc_conn *c)
+size_t wsc_conn_rx_limit(const struct wsc *w, const struct wsc_conn *c)
 {
     size_t lim = w->max_rx;
 
@@ -331,7 +334,7 @@ static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, cons
                         size_t len)
 {
     size_t remaining = lws_remaining_packet_payload(wsi);
-    size_t total = c->rxlen + len + remaining, lim = conn_rx_limit(w, c);
+    size_t total = c->rxlen + len + remaining, lim = wsc_conn_rx_limit(w, c);
 
     /* Checked before anything is buffered or parsed: a hostile node cannot
      * make this connection hold (or the caller parse) more than its role needs. */
@@ -366,6 +369,24 @@ static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, cons
     return 0;
 }
 
+void wsc_conn_opened(struct wsc_conn *c, struct lws *wsi)
+{
+    struct wsc *w = c->w;
+
+    c->wsi = wsi;
+    c->state = WSC_S_OPEN;
+    c->attempts = 0;
+    c->rxlen = 0;
+    c->reason[0] = '\0';
+    c->last_rx_ns = c->last_msg_ns = timefmt_mono_ns();
+    c->ping_out = c->ping_want = false;
+    if (w->ping_interval_ns)
+        live_at(c, w->ping_interval_ns);
+    w->events++;
+    if (w->cb.on_open)
+        w->cb.on_open(w->user, c);
+}
+
 int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons reason, void *in,
                       size_t len)
 {
@@ -380,32 +401,30 @@ int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons 
         conn_lost(c, wsi, why);
         return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        c->wsi = wsi;
-        c->state = WSC_S_OPEN;
-        c->attempts = 0;
-        c->rxlen = 0;
-        c->reason[0] = '\0';
-        c->last_rx_ns = c->last_msg_ns = timefmt_mono_ns();
-        c->ping_out = c->ping_want = false;
-        if (w->ping_interval_ns)
-            live_at(c, w->ping_interval_ns);
+        wsc_conn_opened(c, wsi);
+        return 0;
+    case LWS_CALLBACK_RAW_CONNECTED:
+        return wsc_raw_connected(c, wsi);
+    case LWS_CALLBACK_RAW_RX:
         w->events++;
-        if (w->cb.on_open)
-            w->cb.on_open(w->user, c);
+        return wsc_raw_rx(c, in, len);
+    case LWS_CALLBACK_RAW_CLOSE:
+        conn_lost(c, wsi, wsc_raw_close_reason(c));
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (c->state != WSC_S_OPEN)
             return 0;
         w->events++;
-        conn_heard(c);
+        wsc_conn_heard(c);
         if (conn_receive(w, c, wsi, in, len))
             return -1;
         return c->send_failed ? -1 : 0;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
         if (c->state == WSC_S_OPEN)
-            conn_heard(c);
+            wsc_conn_heard(c);
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
+    case LWS_CALLBACK_RAW_WRITEABLE:
         w->events++;
         if (c->state == WSC_S_OPEN && c->ping_want && conn_ping(c) < 0) {
             snprintf(c->reason, sizeof(c->reason), "send failed (ping)");
@@ -415,7 +434,7 @@ int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons 
             w->cb.on_writable(w->user, c);
         return c->send_failed ? -1 : 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        peer_close_reason(c, in, len);
+        wsc_conn_peer_close(c, in, len);
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         conn_lost(c, wsi,
@@ -449,6 +468,9 @@ struct wsc_conn *wsc_connect(struct wsc *w, const char *url, void *tag, char *er
     }
     if (c->u.tls)
         wsc_tls_load_cas(w);
+    /* lws 4.1.6 cannot start TLS on a raw client socket (it fails with
+     * EBADF before the connection is up), so wss:// keeps lws's frames. */
+    c->raw = !w->lws_frames && !c->u.tls;
     c->url = strdup(url);
     if (!c->url) {
         err_set(err, "wsc_connect: out of memory");

@@ -29,6 +29,19 @@ struct wsc_conn {
     enum wsc_state state;
     bool dead;          /* wsc_close()d; freed at the end of wsc_service */
     bool send_failed;   /* lws_write failed: the wsi is being killed */
+    bool raw;           /* ws:// with frames parsed by wsc_raw.c, lws only moving
+                           bytes (the handshake, too); wss:// uses lws's ws role */
+    bool hs_done;       /* raw: the server's 101 answer was read */
+    uint64_t hs_ns;     /* raw: when the handshake request went out */
+    char hs_accept[32]; /* raw: the Sec-WebSocket-Accept the server must send */
+    unsigned char fh[14]; /* raw: the current frame header, fhlen of fhneed bytes */
+    unsigned fhlen, fhneed;
+    uint64_t fremain;   /* raw: payload bytes of the current frame still to come */
+    unsigned char fop;  /* raw: the current frame's opcode; ffin its FIN bit */
+    bool ffin;
+    bool in_msg;        /* raw: a fragmented message is being reassembled */
+    unsigned char ctl[125]; /* raw: a control frame's payload, ctllen bytes */
+    size_t ctllen;
     bool batched;       /* has frames in the batch, counted in w->nbatched */
     bool ping_out;      /* PING sent (or waiting for room), nothing heard since */
     bool ping_want;     /* PING waiting for on_writable: the socket was choked */
@@ -58,6 +71,7 @@ struct wsc {
     struct wsc_callbacks cb;
     void *user;
     bool tls_insecure;
+    bool lws_frames;          /* see wsc_config */
     size_t max_frame;
     size_t max_rx;            /* see wsc_config */
     unsigned max_rx_per_sent;
@@ -91,6 +105,39 @@ void wsc_conn_free(struct wsc_conn *c);
 /* Loads the system's CA store into w's TLS context, once: called for the
  * first wss:// connection (ws:// ones never need it). */
 void wsc_tls_load_cas(struct wsc *w);
+/* The connection is open (lws's CLIENT_ESTABLISHED, or wsc_raw.c's
+ * handshake done): state, liveness timer, on_open. */
+void wsc_conn_opened(struct wsc_conn *c, struct lws *wsi);
+/* Something arrived: the link is alive (the liveness timer). */
+void wsc_conn_heard(struct wsc_conn *c);
+/* Sets c->reason from a close frame's payload (code, text). */
+void wsc_conn_peer_close(struct wsc_conn *c, const unsigned char *in, size_t len);
+/* The largest message c may receive: its role's max_rx, raised to
+ * max_rx_per_sent times its largest frame sent, never over max_frame. */
+size_t wsc_conn_rx_limit(const struct wsc *w, const struct wsc_conn *c);
+
+/* wsc_raw.c: the websocket protocol over lws's raw sockets. */
+/* The TCP connection is up: sends the handshake request. Returns what
+ * the lws callback returns (-1 closes). */
+int wsc_raw_connected(struct wsc_conn *c, struct lws *wsi);
+/* Bytes from the socket: the handshake answer, then frames (messages to
+ * on_message, PINGs answered, a close frame's reason kept). Returns -1 to
+ * close the connection, with c->reason set. */
+int wsc_raw_rx(struct wsc_conn *c, const unsigned char *in, size_t len);
+/* Why a raw connection closed (c->reason, or what the state says). */
+const char *wsc_raw_close_reason(struct wsc_conn *c);
+/* Forgets the handshake and frame parsing state (the connection is gone). */
+void wsc_raw_reset(struct wsc_conn *c);
+
+/* Opcodes of the control frames wsc_send_control sends. */
+enum { WSC_OP_CLOSE = 0x8, WSC_OP_PING = 0x9, WSC_OP_PONG = 0xA };
+/* Queues a control frame (len <= 125) into c's batch, ahead of any room
+ * check: PONGs, PINGs and close frames must not wait for a full socket.
+ * Returns 0, or -1 if the connection is not open or out of memory. */
+int wsc_send_control(struct wsc_conn *c, unsigned op, const unsigned char *p, size_t len);
+/* Hands c's batch to lws now. Returns -1 if the send failed. */
+int wsc_batch_flush(struct wsc_conn *c);
+
 /* Ends the current send burst: hands every connection's batch of frames
  * to lws, one write each (wsc_send.c). */
 void wsc_end_burst(struct wsc *w);

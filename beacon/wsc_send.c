@@ -46,16 +46,16 @@ static uint32_t next_mask(struct wsc *w)
     return m;
 }
 
-/* Writes one masked text frame of len bytes at out; returns its size. The
- * payload is masked 8 bytes at a time (the mask repeats every 4). */
-static size_t frame(struct wsc *w, unsigned char *out, const char *text, size_t len)
+/* Writes one masked frame (FIN, opcode op) of len bytes at out; returns its
+ * size. The payload is masked 8 bytes at a time (the mask repeats every 4). */
+static size_t frame(struct wsc *w, unsigned char *out, unsigned op, const char *text, size_t len)
 {
     uint32_t m = next_mask(w);
     uint64_t m8 = (uint64_t)m << 32 | m, v;
     unsigned char *p = out;
     size_t i = 0;
 
-    *p++ = 0x81; /* FIN, text */
+    *p++ = (unsigned char)(0x80 | op);
     if (len < 126) {
         *p++ = (unsigned char)(0x80 | len);
     } else if (len < 65536) {
@@ -90,8 +90,7 @@ static void conn_broken(struct wsc_conn *c, const char *why)
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-/* Hands c's batch to lws in one write. Returns -1 if the send failed. */
-static int batch_flush(struct wsc_conn *c)
+int wsc_batch_flush(struct wsc_conn *c)
 {
     size_t n = c->txlen;
 
@@ -119,7 +118,44 @@ void wsc_end_burst(struct wsc *w)
 {
     for (struct wsc_conn *c = w->conns; c && w->nbatched; c = c->next)
         if (c->batched)
-            batch_flush(c);
+            wsc_batch_flush(c);
+}
+
+/* Makes room for need bytes in c's batch; -1 (connection broken) when out
+ * of memory. */
+static int batch_room(struct wsc_conn *c, size_t need, size_t len)
+{
+    unsigned char *tx;
+    char why[64];
+
+    if (need <= c->txcap && c->tx)
+        return 0;
+    tx = wsc_grow(c->tx, &c->txcap, need, LWS_PRE);
+    if (tx) {
+        c->tx = tx;
+        return 0;
+    }
+    snprintf(why, sizeof(why), "out of memory for a %zu-byte frame", len);
+    conn_broken(c, why);
+    return -1;
+}
+
+static void batch_mark(struct wsc_conn *c)
+{
+    if (!c->batched) {
+        c->batched = true;
+        c->w->nbatched++;
+    }
+}
+
+int wsc_send_control(struct wsc_conn *c, unsigned op, const unsigned char *p, size_t len)
+{
+    if (!wsc_conn_is_open(c) || len > 125 ||
+        batch_room(c, c->txlen + WSC_HDR_MAX + len, len) < 0)
+        return -1;
+    c->txlen += frame(c->w, c->tx + LWS_PRE + c->txlen, op, (const char *)p, len);
+    batch_mark(c);
+    return 0;
 }
 
 /* Whether the socket has no room for more: lws holds part of an earlier
@@ -148,7 +184,7 @@ int wsc_send(struct wsc_conn *c, const char *text, size_t len)
         return WSC_TOOBIG;
     /* A frame that would take the batch past a chunk sends the batch
      * first, so that one write never exceeds what lws sends per syscall. */
-    if (c->txlen && c->txlen + WSC_HDR_MAX + len > WSC_IO_CHUNK && batch_flush(c) < 0)
+    if (c->txlen && c->txlen + WSC_HDR_MAX + len > WSC_IO_CHUNK && wsc_batch_flush(c) < 0)
         return WSC_CLOSED;
     /* Checked before framing so that nothing is ever half-queued here. */
     if (!c->txlen && conn_choked(c)) {
@@ -156,24 +192,11 @@ int wsc_send(struct wsc_conn *c, const char *text, size_t len)
         return WSC_FULL;
     }
     need = c->txlen + WSC_HDR_MAX + len;
-    if (need > c->txcap || !c->tx) {
-        unsigned char *tx = wsc_grow(c->tx, &c->txcap, need, LWS_PRE);
-
-        if (!tx) {
-            char why[64];
-
-            snprintf(why, sizeof(why), "out of memory for a %zu-byte frame", len);
-            conn_broken(c, why);
-            return WSC_CLOSED;
-        }
-        c->tx = tx;
-    }
-    c->txlen += frame(w, c->tx + LWS_PRE + c->txlen, text, len);
+    if (batch_room(c, need, len) < 0)
+        return WSC_CLOSED;
+    c->txlen += frame(w, c->tx + LWS_PRE + c->txlen, 0x1, text, len);
     if (len > c->max_sent)
         c->max_sent = len;
-    if (!c->batched) {
-        c->batched = true;
-        w->nbatched++;
-    }
+    batch_mark(c);
     return WSC_OK;
 }
