@@ -17,13 +17,19 @@
  *
  * Sending: frames are queued by the caller's code, not here. When a
  * connection can take data, on_writable runs; it calls wsc_send for each
- * frame until wsc_send returns WSC_FULL (the socket is choked: stop; the
- * next on_writable is already requested) or it has nothing due. wsc_send
- * copies the text into a per-connection buffer with the headroom
- * libwebsockets needs, so the caller's frame memory can be reused at once;
- * nothing is allocated per frame once the buffer has grown to the largest
- * frame. Several frames sent in one callback leave in as few TCP segments
- * as possible and are all flushed when the callback returns.
+ * frame until wsc_send returns WSC_FULL (no room: stop; the next
+ * on_writable is already requested) or it has nothing due. wsc_send frames
+ * and masks the text into a per-connection batch, so the caller's frame
+ * memory can be reused at once; nothing is allocated per frame once the
+ * batch has grown to the largest burst. A burst's frames (all sent in one
+ * callback) go to the socket in one write when the callback returns.
+ *
+ * Receiving: ws:// connections read the websocket protocol themselves over
+ * lws's raw sockets (wsc_raw.c: a frame's payload is copied in bulk); wss://
+ * ones use lws's ws role, since lws 4.1.6 cannot start TLS on a raw client.
+ * Handshake failures read "websocket handshake refused: HTTP/1.1 404 Not
+ * Found", "websocket handshake failed: wrong Sec-WebSocket-Accept"; frames a
+ * client must fail on, "protocol error: ...".
  *
  * libwebsockets logs errors only; its TLS verdicts end up in on_close
  * reasons instead of the log. */

@@ -29,6 +29,18 @@
 #define MS 1000000ull
 #define MAXC 8
 
+/* The suite runs twice (meson: test_wsc and test_wsc_lws_frames): ws://
+ * read by wsc's own frame reader, and by lws's ws role as wss:// is. */
+static struct wsc *wsc_new_mode(const struct wsc_config *cfg, const struct wsc_callbacks *cb,
+                                void *user, char *err)
+{
+    struct wsc_config c = cfg ? *cfg : (struct wsc_config){0};
+
+    c.lws_frames = getenv("WSC_LWS_FRAMES") != NULL;
+    return wsc_new(&c, cb, user, err);
+}
+#define wsc_new wsc_new_mode
+
 /* Drives w until cond holds; fails the test after ms milliseconds. */
 #define RUN_UNTIL(w, cond, ms)                                                                     \
     do {                                                                                           \
