@@ -156,7 +156,8 @@ static int raw_handshake(struct wsc_conn *c, const unsigned char *in, size_t len
     if (header(c->rx, "Sec-WebSocket-Extensions", &alen))
         return raw_fail(c, 0, "websocket handshake failed: the server chose an extension");
     c->hs_done = true;
-    lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    if (c->wsi)
+        lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
     /* Frames that came with the answer follow it in the same read: the
      * last `past` bytes copied, and whatever did not fit the copy. */
     past = c->rxlen - hlen;
@@ -229,7 +230,9 @@ static int raw_frame_done(struct wsc_conn *c)
 
     switch (c->fop) {
     case WSC_OP_PING:
-        return wsc_send_control(c, WSC_OP_PONG, c->ctl, c->ctllen) < 0 ? -1 : 0;
+        if (wsc_send_control(c, WSC_OP_PONG, c->ctl, c->ctllen) == 0)
+            return 0;
+        return c->reason[0] ? -1 : raw_fail(c, 0, "cannot answer a PING");
     case WSC_OP_PONG:
         return 0; /* wsc_conn_heard already ran for these bytes */
     case WSC_OP_CLOSE:

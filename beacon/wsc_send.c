@@ -95,7 +95,7 @@ int wsc_batch_flush(struct wsc_conn *c)
     size_t n = c->txlen;
 
     wsc_batch_drop(c);
-    if (!n || !wsc_conn_is_open(c))
+    if (!n || !wsc_conn_is_open(c) || !c->wsi)
         return 0;
     if (lws_write(c->wsi, c->tx + LWS_PRE, n, LWS_WRITE_RAW) < 0) {
         conn_broken(c, "send failed");
