@@ -278,6 +278,7 @@ static const struct pool_item *send_next_item(struct engine *e)
             e->chunk = pool_take(e->pool);
             if (e->chunk == NULL)
                 return NULL;
+            signer_kick(e->signer); /* the level fell: the signers may be below target */
             continue;
         }
         /* A transaction must reach the node with a margin before it

@@ -22,7 +22,15 @@
 #include "sbuf.h"
 
 #define SIGNER_MAX_THREADS 256
-#define SIGNER_IDLE_NS 2000000 /* re-check the pool level at least every 2 ms */
+/* An idle signer re-checks the pool level at least this often. Everything
+ * that gives it work wakes it (a higher target, the sender taking or
+ * recycling a chunk, new TaPoS, a discarded pool, stop), so this is only a
+ * safety net: at 2 ms it cost ~12 ms of CPU a second per idle beacon in
+ * wakeups alone (1,000 a second on this 2-core VM). */
+#define SIGNER_IDLE_NS 50000000
+/* With every chunk in use (the pool at its memory bound), how long to wait
+ * before looking for a free one: the sender frees them as it sends. */
+#define SIGNER_FULL_NS 2000000
 
 struct signer {
     struct signer_config cfg;
@@ -128,7 +136,7 @@ static void *signer_main(void *arg)
         size_t items = 0;
 
         if (c == NULL) { /* every chunk is in use: the pool is at its memory bound */
-            struct timespec ts = {0, SIGNER_IDLE_NS};
+            struct timespec ts = {0, SIGNER_FULL_NS};
             nanosleep(&ts, NULL);
             continue;
         }
