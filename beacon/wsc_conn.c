@@ -1,6 +1,7 @@
 /* wsc_conn.c - one websocket client connection: connecting and
- * reconnecting with backoff, the reason for each loss, message reassembly,
- * sending, the liveness check. The context and event loop are in wsc.c. */
+ * reconnecting with backoff, the reason for each loss, message reassembly
+ * (lws's ws role, for wss://), the liveness check. The context and event
+ * loop are in wsc.c, sending in wsc_send.c, ws:// framing in wsc_raw.c. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>

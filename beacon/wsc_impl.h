@@ -1,7 +1,9 @@
 /* wsc_impl.h - the inside of struct wsc and struct wsc_conn, shared by
- * wsc.c (the context: event loop, timer, wake, lws callback entry) and
- * wsc_conn.c (one connection: connect, backoff, reasons, reassembly,
- * sending). Not for other modules. */
+ * wsc.c (the context: event loop, timer, wake, lws callback entry),
+ * wsc_conn.c (one connection: connect, backoff, reasons, reassembly),
+ * wsc_send.c (framing and batching what is sent) and wsc_raw.c (the
+ * websocket protocol read over raw sockets, for ws://). Not for other
+ * modules. */
 #ifndef BSS_WSC_IMPL_H
 #define BSS_WSC_IMPL_H
 
