@@ -330,6 +330,18 @@ size_t wsc_conn_rx_limit(const struct wsc *w, const struct wsc_conn *c)
     return lim < w->max_frame ? lim : w->max_frame;
 }
 
+void wsc_conn_deliver(struct wsc_conn *c)
+{
+    struct wsc *w = c->w;
+    size_t len = c->rxlen;
+
+    c->rx[len] = '\0';
+    c->rxlen = 0;
+    c->last_msg_ns = c->last_rx_ns;
+    if (w->cb.on_message)
+        w->cb.on_message(w->user, c, c->rx, len);
+}
+
 /* Returns -1 to make lws close the connection (reason set in c->reason). */
 static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, const char *in,
                         size_t len)
@@ -359,14 +371,8 @@ static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, cons
     if (len)
         memcpy(c->rx + c->rxlen, in, len);
     c->rxlen += len;
-    if (!lws_is_final_fragment(wsi) || remaining)
-        return 0;
-    c->rx[c->rxlen] = '\0';
-    len = c->rxlen;
-    c->rxlen = 0;
-    c->last_msg_ns = c->last_rx_ns;
-    if (w->cb.on_message)
-        w->cb.on_message(w->user, c, c->rx, len);
+    if (lws_is_final_fragment(wsi) && !remaining)
+        wsc_conn_deliver(c);
     return 0;
 }
 

@@ -112,6 +112,9 @@ void wsc_tls_load_cas(struct wsc *w);
 void wsc_conn_opened(struct wsc_conn *c, struct lws *wsi);
 /* Something arrived: the link is alive (the liveness timer). */
 void wsc_conn_heard(struct wsc_conn *c);
+/* A whole message is in c->rx (rxlen bytes, room for a NUL): passes it to
+ * on_message and starts the next one. */
+void wsc_conn_deliver(struct wsc_conn *c);
 /* Sets c->reason from a close frame's payload (code, text). */
 void wsc_conn_peer_close(struct wsc_conn *c, const unsigned char *in, size_t len);
 /* The largest message c may receive: its role's max_rx, raised to

@@ -225,9 +225,6 @@ static int raw_header(struct wsc_conn *c)
 /* The current frame's payload is complete. */
 static int raw_frame_done(struct wsc_conn *c)
 {
-    struct wsc *w = c->w;
-    size_t len;
-
     switch (c->fop) {
     case WSC_OP_PING:
         if (wsc_send_control(c, WSC_OP_PONG, c->ctl, c->ctllen) == 0)
@@ -242,14 +239,8 @@ static int raw_frame_done(struct wsc_conn *c)
             wsc_batch_flush(c);
         return -1;
     default:
-        if (!c->ffin)
-            return 0;
-        c->rx[c->rxlen] = '\0';
-        len = c->rxlen;
-        c->rxlen = 0;
-        c->last_msg_ns = c->last_rx_ns;
-        if (w->cb.on_message)
-            w->cb.on_message(w->user, c, c->rx, len);
+        if (c->ffin)
+            wsc_conn_deliver(c);
         return 0;
     }
 }
