@@ -24,10 +24,11 @@
 #define SIGNER_MAX_THREADS 256
 /* An idle signer re-checks the pool level at least this often. Everything
  * that gives it work wakes it (a higher target, the sender taking or
- * recycling a chunk, new TaPoS, a discarded pool, stop), so this is only a
- * safety net: at 2 ms it cost ~12 ms of CPU a second per idle beacon in
- * wakeups alone (1,000 a second on this 2-core VM). */
-#define SIGNER_IDLE_NS 50000000
+ * recycling a chunk, new TaPoS, a discarded pool, stop), under the lock, so
+ * no wakeup is lost; this is only a safety net. At 2 ms it cost ~12 ms of
+ * CPU a second per idle beacon in wakeups alone (1,000 a second on this
+ * 2-core VM), at 50 ms ~1-2 ms a second per thread. */
+#define SIGNER_IDLE_NS 250000000
 /* With every chunk in use (the pool at its memory bound), how long to wait
  * before looking for a free one: the sender frees them as it sends. */
 #define SIGNER_FULL_NS 2000000
@@ -285,14 +286,22 @@ void signer_set_tapos(struct signer *s, const uint8_t block_id[TX_BLOCK_ID_LEN],
 
 void signer_set_target(struct signer *s, size_t level)
 {
-    /* Only a higher target gives idle threads work: no wakeup otherwise. */
-    if (atomic_exchange(&s->target, level) < level)
-        signer_kick(s);
+    /* Only a higher target gives idle threads work: no wakeup otherwise.
+     * It may be work for all of them (a run's start, a rate step up). */
+    if (atomic_exchange(&s->target, level) < level) {
+        pthread_mutex_lock(&s->lock);
+        pthread_cond_broadcast(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+    }
 }
 
 void signer_kick(struct signer *s)
 {
+    /* Under the lock: a signer between its check of the pool and its wait
+     * would otherwise miss this and sleep a whole SIGNER_IDLE_NS. */
+    pthread_mutex_lock(&s->lock);
     pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t signer_count(const struct signer *s)

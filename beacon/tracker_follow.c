@@ -390,7 +390,7 @@ static void *tracker_main(void *arg)
     while (!atomic_load(&t->stop)) {
         uint64_t now;
 
-        wsc_service(t->w, 20);
+        wsc_service(t->w, TRACKER_IDLE_MS);
         tracker_apply_notes(t);
         txmap_expire(t->seen, timefmt_wall_secs());
         now = timefmt_mono_ns();
