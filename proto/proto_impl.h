@@ -6,6 +6,7 @@
 #define BSS_PROTO_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto.h"
 
@@ -14,6 +15,12 @@
 /* msgpack objects (keys, values, elements) in an accepted message; a STATS
  * with three full histograms has about 28000. */
 #define PROTO_MAX_OBJECTS 65536
+
+/* Checks, without allocating, that p[0..len) holds exactly one complete
+ * msgpack object: every declared length within the bytes that follow it,
+ * at most PROTO_MAX_DEPTH deep and PROTO_MAX_OBJECTS objects (proto_scan.c).
+ * Returns 0, or -1 with err (ERR_LEN) naming the offset at fault. */
+int proto_scan(const uint8_t *p, size_t len, char *err);
 
 enum proto_kind { K_U32, K_U64, K_I64, K_F64, K_BOOL, K_STR };
 
