@@ -330,6 +330,32 @@ size_t wsc_conn_rx_limit(const struct wsc *w, const struct wsc_conn *c)
     return lim < w->max_frame ? lim : w->max_frame;
 }
 
+int wsc_conn_reserve(struct wsc_conn *c, uint64_t more)
+{
+    struct wsc *w = c->w;
+    size_t lim = wsc_conn_rx_limit(w, c);
+    size_t total = more > SIZE_MAX - 1 - c->rxlen ? SIZE_MAX - 1 : c->rxlen + (size_t)more;
+
+    if (total > lim) {
+        snprintf(c->reason, sizeof(c->reason), "received message over %s (at least %zu bytes > %zu)",
+                 lim == w->max_frame ? "max_frame" : "the receive limit", total, lim);
+        return -1;
+    }
+    /* What the current frame still announces is reserved at once, so a
+     * large frame arriving in chunks grows the buffer once, not log2(size)
+     * times. */
+    if (total + 1 > c->rxcap) {
+        char *rx = wsc_grow(c->rx, &c->rxcap, total + 1, 0);
+
+        if (!rx) {
+            snprintf(c->reason, sizeof(c->reason), "out of memory for a %zu-byte message", total);
+            return -2;
+        }
+        c->rx = rx;
+    }
+    return 0;
+}
+
 void wsc_conn_deliver(struct wsc_conn *c)
 {
     struct wsc *w = c->w;
@@ -343,30 +369,17 @@ void wsc_conn_deliver(struct wsc_conn *c)
 }
 
 /* Returns -1 to make lws close the connection (reason set in c->reason). */
-static int conn_receive(struct wsc *w, struct wsc_conn *c, struct lws *wsi, const char *in,
-                        size_t len)
+static int conn_receive(struct wsc_conn *c, struct lws *wsi, const char *in, size_t len)
 {
     size_t remaining = lws_remaining_packet_payload(wsi);
-    size_t total = c->rxlen + len + remaining, lim = wsc_conn_rx_limit(w, c);
+    int r;
 
     /* Checked before anything is buffered or parsed: a hostile node cannot
      * make this connection hold (or the caller parse) more than its role needs. */
-    if (total > lim) {
-        snprintf(c->reason, sizeof(c->reason), "received message over %s (at least %zu bytes > %zu)",
-                 lim == w->max_frame ? "max_frame" : "the receive limit", total, lim);
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"too big", 7);
+    if ((r = wsc_conn_reserve(c, (uint64_t)len + remaining)) < 0) {
+        if (r == -1)
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"too big", 7);
         return -1;
-    }
-    /* Reserve what the current frame still announces so a large frame
-     * arriving in chunks grows the buffer once, not log2(size) times. */
-    if (total + 1 > c->rxcap) {
-        char *rx = wsc_grow(c->rx, &c->rxcap, total + 1, 0);
-
-        if (!rx) {
-            snprintf(c->reason, sizeof(c->reason), "out of memory for a %zu-byte message", total);
-            return -1;
-        }
-        c->rx = rx;
     }
     if (len)
         memcpy(c->rx + c->rxlen, in, len);
@@ -423,7 +436,7 @@ int wsc_conn_dispatch(struct wsc *w, struct lws *wsi, enum lws_callback_reasons 
             return 0;
         w->events++;
         wsc_conn_heard(c);
-        if (conn_receive(w, c, wsi, in, len))
+        if (conn_receive(c, wsi, in, len))
             return -1;
         return c->send_failed ? -1 : 0;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:

@@ -120,6 +120,11 @@ void wsc_conn_peer_close(struct wsc_conn *c, const unsigned char *in, size_t len
 /* The largest message c may receive: its role's max_rx, raised to
  * max_rx_per_sent times its largest frame sent, never over max_frame. */
 size_t wsc_conn_rx_limit(const struct wsc *w, const struct wsc_conn *c);
+/* Checks that the message being read, with more bytes still to come (what
+ * the current frame announces), fits c's receive limit, and grows c->rx to
+ * hold it and a NUL. Returns 0; -1 over the limit, -2 out of memory, with
+ * c->reason naming which. The caller closes the connection. */
+int wsc_conn_reserve(struct wsc_conn *c, uint64_t more);
 
 /* wsc_raw.c: the websocket protocol over lws's raw sockets. */
 /* The TCP connection is up: sends the handshake request. Returns what

@@ -172,11 +172,9 @@ static int raw_handshake(struct wsc_conn *c, const unsigned char *in, size_t len
 /* A whole frame header is in c->fh: check it and set up its payload. */
 static int raw_header(struct wsc_conn *c)
 {
-    struct wsc *w = c->w;
     const unsigned char *h = c->fh;
     unsigned op = h[0] & 0x0f, l7 = h[1] & 0x7f;
     uint64_t flen = l7;
-    size_t lim, total;
 
     if (h[1] & 0x80)
         return raw_fail(c, 1002, "protocol error: masked frame from the server");
@@ -207,17 +205,11 @@ static int raw_header(struct wsc_conn *c)
     c->in_msg = !c->ffin;
     /* Checked before anything is buffered: a hostile node cannot make this
      * connection hold more than its role needs. */
-    lim = wsc_conn_rx_limit(w, c);
-    total = flen > lim ? lim + 1 : c->rxlen + (size_t)flen;
-    if (total > lim)
-        return raw_fail(c, 1009, "received message over %s (at least %zu bytes > %zu)",
-                        lim == w->max_frame ? "max_frame" : "the receive limit", total, lim);
-    if (total + 1 > c->rxcap) {
-        char *rx = wsc_grow(c->rx, &c->rxcap, total + 1, 0);
+    if (wsc_conn_reserve(c, flen) < 0) {
+        char why[sizeof(c->reason)];
 
-        if (!rx)
-            return raw_fail(c, 1009, "out of memory for a %zu-byte message", total);
-        c->rx = rx;
+        memcpy(why, c->reason, sizeof(why)); /* raw_fail writes c->reason */
+        return raw_fail(c, 1009, "%s", why);
     }
     return 0;
 }

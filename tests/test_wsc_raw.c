@@ -383,12 +383,41 @@ static void test_failures(void **state)
     failure(ANS_OK, 0x41, true, false, 3, "reserved bits set");
 }
 
+/* A frame that announces more than the limit fails the connection before
+ * anything is buffered (the 64 MiB it announces never follow), with close
+ * code 1009 sent to the server. */
+static void test_over_limit(void **state)
+{
+    static struct srv s;
+    static struct cl t;
+    static const unsigned char hdr[] = {0x81, 127, 0, 0, 0, 0, 0x04, 0, 0, 0, 'x', 'y'};
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    memset(&t, 0, sizeof(t));
+    s.script = malloc(sizeof(hdr));
+    assert_non_null(s.script);
+    memcpy(s.script, hdr, sizeof(hdr));
+    s.script_len = sizeof(hdr);
+    srv_start(&s);
+    RUN(t, s, t.closes == 1);
+    srv_stop(&s);
+    assert_int_equal(t.msgs, 0);
+    if (!strstr(t.reason, "received message over max_frame (at least 67108864 bytes > "))
+        fail_msg("reason \"%s\"", t.reason);
+    assert_int_equal(s.ngot, 1);
+    assert_int_equal(s.got_op[0], 0x8);
+    assert_int_equal(s.got_len[0], 2);
+    assert_memory_equal(s.got_payload[0], "\x03\xf1", 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frames_cut_everywhere),
         cmocka_unit_test(test_frames_with_answer),
         cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_over_limit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
