@@ -1,6 +1,7 @@
 /* run_impl.h - the runner's state, shared by run.c (setup, beacons,
- * manifest, the phase loop) and phase.c (running one curve on the beacons
- * and aggregating it). Not a public header. */
+ * manifest, the phase loop), phase.c (running one curve on the beacons and
+ * aggregating it), search.c (the searching phases) and run_log.c (what the
+ * run says, its clock, Ctrl-C). Not a public header. */
 #ifndef BSS_RUN_IMPL_H
 #define BSS_RUN_IMPL_H
 
@@ -16,6 +17,7 @@
 #include "run.h"
 #include "sess.h"
 
+/* Ctrl-C presses (run_log.c; main's signal handler counts them). */
 extern volatile sig_atomic_t run_interrupted;
 
 struct dash;
@@ -58,7 +60,8 @@ struct run {
     struct dash *dash;         /* the live dashboard (dash_feed.h), or NULL */
 };
 
-/* Logs a line to stderr and OUT/events.log, with the run time. */
+/* Logs a line to stderr, OUT/events.log and the dashboard, with the run
+ * time (run_log.c, as are the two below). */
 void run_log(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The live progress line (not in events.log; nothing with --quiet). */
 void run_progress(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
