@@ -14,11 +14,15 @@
 #    a set rate: what batching the sends per timer tick costs (goal 3).
 # Prints each target with `met` or `MISSED`; exits 1 when one is missed.
 # The sink's figures stay in bench_beacon.sh.
-# Args: BEACON DEVNODE SRCDIR [SECONDS]   (env RATES="1000 3000 6000 unlimited",
-# TICKFLOOR=path of tests/tickfloor for the host's wakeup floor)
+# Also prints, as figures without a target: the host's tick floor (below)
+# and what a nearly idle beacon (1 tx/s) costs a second, thread by thread,
+# over 5 s after its setup.
+# Args: BEACON DEVNODE SRCDIR [SECONDS]   (env RATES="1000 3000 6000 unlimited", "" for none;
+# TICKFLOOR=path of tests/tickfloor for the host's wakeup floor, IDLE=0 to
+# skip the idle figure)
 set -u
 BEACON=$1 DEVNODE=$2 SRC=$3 SECS=${4:-10}
-RATES=${RATES:-"1000 3000 6000 unlimited"}
+RATES=${RATES-"1000 3000 6000 unlimited"}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Key files must be private (beacon and overseer refuse others-readable ones).
@@ -64,6 +68,38 @@ if floor:
     out = subprocess.run([floor], capture_output=True, text=True).stdout.strip()
     if out:
         print("  " + out)
+
+def thread_ns(pid):
+    """On-CPU ns and context switches per thread (schedstat: exact, not ticks)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            f = open(f"/proc/{pid}/task/{tid}/schedstat").read().split()
+            out[tid] = (int(f[0]), int(f[2]))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+# A nearly idle beacon: its threads' wakeups are all it spends. At low
+# rates (a real-user scenario) they, not signing, set the CPU per
+# transaction.
+if os.environ.get("IDLE", "1") != "0" and os.path.exists("/proc/self/task"):
+    dn, url = start_devnode("dn_idle")
+    p = subprocess.Popen([beacon, "run", "--node", url, "--accounts", keys, "--quiet",
+                          "--drain", "1", "--rate", "1", "--duration", "9"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(3)
+        a = thread_ns(p.pid)
+        time.sleep(5)
+        b = thread_ns(p.pid)
+    finally:
+        p.wait()
+        dn.send_signal(signal.SIGTERM)
+        dn.wait()
+    per = sorted(((b[t][0] - a[t][0]) / 5e6, (b[t][1] - a[t][1]) / 5) for t in b if t in a)
+    print(f"  idle beacon (1 tx/s): {sum(x[0] for x in per):.1f} ms of CPU a second; by thread "
+          + ", ".join(f"{ms:.1f} ms ({sw:.0f} wakeups)" for ms, sw in reversed(per)))
 
 for rate in rates:
     name = f"r{rate}"
