@@ -287,10 +287,14 @@ void signer_set_tapos(struct signer *s, const uint8_t block_id[TX_BLOCK_ID_LEN],
 void signer_set_target(struct signer *s, size_t level)
 {
     /* Only a higher target gives idle threads work: no wakeup otherwise.
-     * It may be work for all of them (a run's start, a rate step up). */
+     * Far below it (a run's start, a big step up) there is work for every
+     * thread; the pool target's usual small steps need one. */
     if (atomic_exchange(&s->target, level) < level) {
         pthread_mutex_lock(&s->lock);
-        pthread_cond_broadcast(&s->wake);
+        if (pool_level(s->cfg.pool) < level / 2)
+            pthread_cond_broadcast(&s->wake);
+        else
+            pthread_cond_signal(&s->wake);
         pthread_mutex_unlock(&s->lock);
     }
 }

@@ -46,8 +46,9 @@ void signer_free(struct signer *s);
  * expiration (epoch s). Thread-safe. */
 void signer_set_tapos(struct signer *s, const uint8_t block_id[TX_BLOCK_ID_LEN],
                       uint32_t expiration);
-/* Changes the pool level the threads keep; a higher one wakes every idle
- * thread. Thread-safe. */
+/* Changes the pool level the threads keep; a higher one wakes an idle
+ * thread, or every idle thread when the pool holds under half of it.
+ * Thread-safe. */
 void signer_set_target(struct signer *s, size_t level);
 /* Wakes one idle thread (the sender took items), under the signers' lock
  * so that a thread about to wait cannot miss it. Thread-safe; call it per
