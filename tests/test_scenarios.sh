@@ -115,12 +115,9 @@ for r in rows:
 max-throughput)
   # Unlimited rate against devnodes of capacity 1000 in one network: the
   # network is the limit (acks slow down, in flight grows: verdict rule N9).
-  # The 80-operation phase confirms some (its devnodes bound operations a
-  # second too: local.capacity_ops; without it they confirmed none).
-  py "max-throughput: unlimited phases against 3 devnodes of 1000 tx/s are node-bound; the 80-op phase confirms" "$pre
+  py "max-throughput: unlimited phases against 3 devnodes of 1000 tx/s are node-bound" "$pre
 assert len(rows) == 4, show
-assert all(r['verdict'] == 'node-bound' for r in rows), show
-assert int(rows[3]['confirmed_tx']) > 0, [(r['phase'], r['confirmed_tx']) for r in rows]" "$tmp/$name.log" ;;
+assert all(r['verdict'] == 'node-bound' for r in rows), show" "$tmp/$name.log" ;;
 find-limit)
   py "find-limit: the limit found is the local devnode's capacity (1000 tx/s) within 10 %; steps below it ok" "$pre
 fl = [r for r in rows if r['kind'] == 'find_limit']
