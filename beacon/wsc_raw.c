@@ -39,8 +39,20 @@ void wsc_raw_reset(struct wsc_conn *c)
     c->ctllen = 0;
 }
 
-/* Fails the connection: the reason, a close frame with code when there
- * is one to send, and -1 for lws to close the socket. */
+/* Fails the connection whose reason is already set: a close frame with
+ * code when there is one to send, and -1 for lws to close the socket. */
+static int raw_close(struct wsc_conn *c, unsigned code)
+{
+    if (code && c->hs_done) {
+        unsigned char p[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+
+        if (wsc_send_control(c, WSC_OP_CLOSE, p, 2) == 0)
+            wsc_batch_flush(c);
+    }
+    return -1;
+}
+
+/* Fails the connection with the reason given. */
 static int raw_fail(struct wsc_conn *c, unsigned code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -51,13 +63,7 @@ static int raw_fail(struct wsc_conn *c, unsigned code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
     va_end(ap);
-    if (code && c->hs_done) {
-        unsigned char p[2] = {(unsigned char)(code >> 8), (unsigned char)code};
-
-        if (wsc_send_control(c, WSC_OP_CLOSE, p, 2) == 0)
-            wsc_batch_flush(c);
-    }
-    return -1;
+    return raw_close(c, code);
 }
 
 int wsc_raw_connected(struct wsc_conn *c, struct lws *wsi)
@@ -205,12 +211,8 @@ static int raw_header(struct wsc_conn *c)
     c->in_msg = !c->ffin;
     /* Checked before anything is buffered: a hostile node cannot make this
      * connection hold more than its role needs. */
-    if (wsc_conn_reserve(c, flen) < 0) {
-        char why[sizeof(c->reason)];
-
-        memcpy(why, c->reason, sizeof(why)); /* raw_fail writes c->reason */
-        return raw_fail(c, 1009, "%s", why);
-    }
+    if (wsc_conn_reserve(c, flen) < 0)
+        return raw_close(c, 1009); /* the reason is set */
     return 0;
 }
 
