@@ -284,28 +284,31 @@ void signer_set_tapos(struct signer *s, const uint8_t block_id[TX_BLOCK_ID_LEN],
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Wakes one idle thread, or all. Under the lock: a signer between its
+ * check of the pool and its wait would otherwise miss this and sleep a
+ * whole SIGNER_IDLE_NS. */
+static void signer_wake(struct signer *s, bool all)
+{
+    pthread_mutex_lock(&s->lock);
+    if (all)
+        pthread_cond_broadcast(&s->wake);
+    else
+        pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
 void signer_set_target(struct signer *s, size_t level)
 {
     /* Only a higher target gives idle threads work: no wakeup otherwise.
      * Far below it (a run's start, a big step up) there is work for every
      * thread; the pool target's usual small steps need one. */
-    if (atomic_exchange(&s->target, level) < level) {
-        pthread_mutex_lock(&s->lock);
-        if (pool_level(s->cfg.pool) < level / 2)
-            pthread_cond_broadcast(&s->wake);
-        else
-            pthread_cond_signal(&s->wake);
-        pthread_mutex_unlock(&s->lock);
-    }
+    if (atomic_exchange(&s->target, level) < level)
+        signer_wake(s, pool_level(s->cfg.pool) < level / 2);
 }
 
 void signer_kick(struct signer *s)
 {
-    /* Under the lock: a signer between its check of the pool and its wait
-     * would otherwise miss this and sleep a whole SIGNER_IDLE_NS. */
-    pthread_mutex_lock(&s->lock);
-    pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->lock);
+    signer_wake(s, false);
 }
 
 uint64_t signer_count(const struct signer *s)
