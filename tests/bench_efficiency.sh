@@ -72,7 +72,11 @@ if floor:
 def thread_ns(pid):
     """On-CPU ns and context switches per thread (schedstat: exact, not ticks)."""
     out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
         try:
             f = open(f"/proc/{pid}/task/{tid}/schedstat").read().split()
             out[tid] = (int(f[0]), int(f[2]))
@@ -93,13 +97,18 @@ if os.environ.get("IDLE", "1") != "0" and os.path.exists("/proc/self/task"):
         a = thread_ns(p.pid)
         time.sleep(5)
         b = thread_ns(p.pid)
+        early = p.poll() is not None  # a beacon that failed reads as idle
     finally:
         p.wait()
         dn.send_signal(signal.SIGTERM)
         dn.wait()
     per = sorted(((b[t][0] - a[t][0]) / 5e6, (b[t][1] - a[t][1]) / 5) for t in b if t in a)
-    print(f"  idle beacon (1 tx/s): {sum(x[0] for x in per):.1f} ms of CPU a second; by thread "
-          + ", ".join(f"{ms:.1f} ms ({sw:.0f} wakeups)" for ms, sw in reversed(per)))
+    if early or not per:
+        print(f"  idle beacon: it exited before the 5 s window (status {p.returncode})")
+        missed += 1
+    else:
+        print(f"  idle beacon (1 tx/s): {sum(x[0] for x in per):.1f} ms of CPU a second; by thread "
+              + ", ".join(f"{ms:.1f} ms ({sw:.0f} wakeups)" for ms, sw in reversed(per)))
 
 for rate in rates:
     name = f"r{rate}"
